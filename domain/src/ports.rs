@@ -1,0 +1,160 @@
+//! The ports: what the domain needs from the outside world, as traits that
+//! adapters implement. Each has a mockall mock (with the `mocks` feature, or
+//! in this crate's tests) so rules are tested without I/O.
+
+use std::error::Error;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::{
+    password::{Password, PasswordHash},
+    session::{Session, SessionId, SessionToken},
+    user::{User, UserId},
+    username::UsernameKey,
+};
+
+type BoxError = Box<dyn Error + Send + Sync + 'static>;
+
+/// A store could not do what was asked (unreachable, full, corrupt...).
+#[derive(Debug, thiserror::Error)]
+#[error("storage failed: {source}")]
+pub struct StorageError {
+    #[source]
+    source: BoxError,
+}
+
+impl StorageError {
+    /// Wraps the adapter's own error.
+    pub fn new(source: impl Into<BoxError>) -> Self {
+        Self {
+            source: source.into(),
+        }
+    }
+}
+
+/// A hasher could not hash or verify (bad parameters, no worker available...).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {source}")]
+pub struct HasherError {
+    #[source]
+    source: BoxError,
+}
+
+impl HasherError {
+    /// Wraps the adapter's own error.
+    pub fn new(source: impl Into<BoxError>) -> Self {
+        Self {
+            source: source.into(),
+        }
+    }
+}
+
+/// Why a new account could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertUserError {
+    /// Another account has the same username key.
+    #[error("username taken")]
+    UsernameTaken,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Where accounts live.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new account; refuses one whose username key is taken, even
+    /// when two arrive at once.
+    async fn insert_user(&self, user: &User) -> Result<(), InsertUserError>;
+
+    /// The account with this username key, if any.
+    async fn user_by_key(&self, key: &UsernameKey) -> Result<Option<User>, StorageError>;
+
+    /// The account with this identifier, if any.
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError>;
+
+    /// Records a successful sign-in.
+    async fn record_sign_in(&self, id: UserId, at: OffsetDateTime) -> Result<(), StorageError>;
+
+    /// Replaces an account's password hash.
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), StorageError>;
+}
+
+/// Where sessions live.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    /// Stores a new session.
+    async fn insert_session(&self, session: &Session) -> Result<(), StorageError>;
+
+    /// The session with this id and its account, in one read; `None` when
+    /// either is missing. Expiry is the caller's business.
+    async fn session_with_user(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<(Session, User)>, StorageError>;
+
+    /// Deletes one session; `true` when it existed.
+    async fn delete_session(&self, id: &SessionId) -> Result<bool, StorageError>;
+
+    /// Deletes every session of one account; returns how many.
+    async fn delete_user_sessions(&self, user_id: UserId) -> Result<u64, StorageError>;
+
+    /// Deletes sessions that expired before `now`; returns how many.
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64, StorageError>;
+}
+
+/// Whether a store can answer right now (for readiness checks).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait StoreHealth: Send + Sync {
+    /// Succeeds when the store answers a trivial request.
+    async fn ping(&self) -> Result<(), StorageError>;
+}
+
+/// The outcome of checking a password against a hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// The password is wrong.
+    Mismatch,
+    /// The password is right and the hash uses the configured parameters.
+    Match,
+    /// The password is right but the hash should be recomputed with the
+    /// configured parameters.
+    MatchNeedsRehash,
+}
+
+/// Slow, salted password hashing.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes a password with a fresh salt and the configured parameters.
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HasherError>;
+
+    /// Checks a password against a stored hash, in time that does not depend
+    /// on where they differ.
+    async fn verify(
+        &self,
+        password: &Password,
+        hash: &PasswordHash,
+    ) -> Result<Verification, HasherError>;
+}
+
+/// The current time.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// Cryptographically secure randomness for tokens and identifiers.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TokenSource: Send + Sync {
+    /// A new session token.
+    fn session_token(&self) -> SessionToken;
+
+    /// A new account identifier.
+    fn user_id(&self) -> UserId;
+}
