@@ -1,0 +1,77 @@
+//! What the store holds, and the rules for changing it, without any locking.
+
+use std::collections::HashMap;
+
+use latch_domain::{InsertUserError, Session, SessionId, StorageError, User, UserId, UsernameKey};
+use time::OffsetDateTime;
+
+/// Accounts, the index that keeps their username keys unique, and sessions.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    users: HashMap<UserId, User>,
+    ids_by_key: HashMap<UsernameKey, UserId>,
+    sessions: HashMap<SessionId, Session>,
+}
+
+impl State {
+    pub(crate) fn insert_user(&mut self, user: &User) -> Result<(), InsertUserError> {
+        if self.ids_by_key.contains_key(user.username.key()) {
+            return Err(InsertUserError::UsernameTaken);
+        }
+        if self.users.contains_key(&user.id) {
+            return Err(StorageError::new(format!(
+                "an account with id {} already exists",
+                user.id
+            ))
+            .into());
+        }
+        self.ids_by_key.insert(user.username.key().clone(), user.id);
+        self.users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    pub(crate) fn user_by_key(&self, key: &UsernameKey) -> Option<User> {
+        self.ids_by_key
+            .get(key)
+            .and_then(|id| self.users.get(id))
+            .cloned()
+    }
+
+    pub(crate) fn user_by_id(&self, id: UserId) -> Option<User> {
+        self.users.get(&id).cloned()
+    }
+
+    /// The account with this id, to change in place; `None` leaves nothing to change.
+    pub(crate) fn user_mut(&mut self, id: UserId) -> Option<&mut User> {
+        self.users.get_mut(&id)
+    }
+
+    pub(crate) fn insert_session(&mut self, session: &Session) {
+        self.sessions.insert(session.id, session.clone());
+    }
+
+    pub(crate) fn session_with_user(&self, id: &SessionId) -> Option<(Session, User)> {
+        let session = self.sessions.get(id)?;
+        let user = self.users.get(&session.user_id)?;
+        Some((session.clone(), user.clone()))
+    }
+
+    pub(crate) fn delete_session(&mut self, id: &SessionId) -> bool {
+        self.sessions.remove(id).is_some()
+    }
+
+    pub(crate) fn delete_sessions_where(&mut self, doomed: impl Fn(&Session) -> bool) -> u64 {
+        let before = self.sessions.len();
+        self.sessions.retain(|_, session| !doomed(session));
+        count(before - self.sessions.len())
+    }
+
+    /// Deletes the sessions that are no longer live at `now`.
+    pub(crate) fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> u64 {
+        self.delete_sessions_where(|session| !session.is_live_at(now))
+    }
+}
+
+fn count(removed: usize) -> u64 {
+    u64::try_from(removed).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,121 @@
+//! The store itself: shared state behind one lock, and the ports over it.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use latch_domain::{
+    InsertUserError, PasswordHash, Session, SessionId, SessionRepository, StorageError,
+    StoreHealth, User, UserId, UserRepository, UsernameKey,
+};
+use time::OffsetDateTime;
+
+use crate::state::State;
+
+/// Accounts and sessions in memory. Clones share one store.
+///
+/// One lock guards accounts and sessions together, so a username key check and
+/// the insert that follows it cannot interleave with another registration. The
+/// lock is never held across an `await`.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> Result<MutexGuard<'_, State>, StorageError> {
+        self.state
+            .lock()
+            .map_err(|_| StorageError::new("the in-memory store was poisoned by a panic"))
+    }
+}
+
+#[async_trait]
+impl UserRepository for MemoryStore {
+    async fn insert_user(&self, user: &User) -> Result<(), InsertUserError> {
+        self.state()?.insert_user(user)
+    }
+
+    async fn user_by_key(&self, key: &UsernameKey) -> Result<Option<User>, StorageError> {
+        Ok(self.state()?.user_by_key(key))
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError> {
+        Ok(self.state()?.user_by_id(id))
+    }
+
+    async fn record_sign_in(&self, id: UserId, at: OffsetDateTime) -> Result<(), StorageError> {
+        if let Some(user) = self.state()?.user_mut(id) {
+            user.last_login_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), StorageError> {
+        if let Some(user) = self.state()?.user_mut(id) {
+            user.password_hash = hash.clone();
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionRepository for MemoryStore {
+    async fn insert_session(&self, session: &Session) -> Result<(), StorageError> {
+        self.state()?.insert_session(session);
+        Ok(())
+    }
+
+    async fn session_with_user(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<(Session, User)>, StorageError> {
+        Ok(self.state()?.session_with_user(id))
+    }
+
+    async fn delete_session(&self, id: &SessionId) -> Result<bool, StorageError> {
+        Ok(self.state()?.delete_session(id))
+    }
+
+    async fn delete_user_sessions(&self, user_id: UserId) -> Result<u64, StorageError> {
+        Ok(self
+            .state()?
+            .delete_sessions_where(|session| session.user_id == user_id))
+    }
+
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64, StorageError> {
+        Ok(self.state()?.delete_expired_sessions(now))
+    }
+}
+
+#[async_trait]
+impl StoreHealth for MemoryStore {
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.state().map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use latch_domain::Username;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn clones_share_one_store() {
+        let store = MemoryStore::new();
+        let user = User {
+            id: UserId::from_random_bytes([1; 16]),
+            username: Username::parse("alice").unwrap(),
+            password_hash: PasswordHash::new("$argon2id$v=19$m=47104,t=1,p=1$c2FsdA$aGFzaA"),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            last_login_at: None,
+        };
+        store.clone().insert_user(&user).await.unwrap();
+        assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(user));
+    }
+}

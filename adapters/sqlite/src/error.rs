@@ -1,0 +1,37 @@
+//! This adapter's own failures, reported to the domain as [`StorageError`]s.
+
+use std::{io, path::PathBuf};
+
+use latch_domain::StorageError;
+
+/// Something went wrong that SQLite itself did not report.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SqliteStoreError {
+    /// The directory that should hold the database file could not be made.
+    #[error("cannot create the directory {path}")]
+    CreateDirectory {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The file was written by a newer version of Latch.
+    #[error("the database has schema version {found}, but this build knows only up to {known}")]
+    NewerSchema { found: i64, known: usize },
+    /// A row holds a value this adapter never writes.
+    #[error("corrupt value in column {column}: {detail}")]
+    Corrupt {
+        column: &'static str,
+        detail: String,
+    },
+}
+
+impl From<SqliteStoreError> for StorageError {
+    fn from(error: SqliteStoreError) -> Self {
+        StorageError::new(error)
+    }
+}
+
+/// Wraps any error from sqlx.
+pub(crate) fn storage(error: sqlx::Error) -> StorageError {
+    StorageError::new(error)
+}

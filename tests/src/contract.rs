@@ -1,0 +1,66 @@
+//! The repository contract: what any store must do, stated once and run
+//! against every backend. A new backend is done when the suite passes on it.
+//!
+//! A backend's test file names an async factory that returns a fresh, empty
+//! store for each case, and invokes [`contract_suite!`](crate::contract_suite)
+//! with it:
+//!
+//! ```
+//! use latch_tests::contract::{StoreUnderTest, Unavailable};
+//!
+//! async fn memory() -> Result<StoreUnderTest, Unavailable> {
+//!     Ok(StoreUnderTest::new(latch_memory::MemoryStore::new()))
+//! }
+//!
+//! latch_tests::contract_suite!(memory);
+//! # fn main() {}
+//! ```
+//!
+//! The factory returns [`Unavailable`] when the backend's server is not there
+//! (say, no `MONGODB_URI`); each case then writes `SKIPPED: <reason>` to
+//! stderr, past the test harness's capture, instead of passing silently. With
+//! `LATCH_TESTS_NO_SKIP=1` (in CI) a skip fails the case instead. A backend
+//! that is configured but broken should panic in its factory: that is a
+//! failure, not a skip.
+
+pub mod cases;
+mod fixtures;
+mod run;
+mod store;
+
+pub use run::{NO_SKIP_VARIABLE, run};
+pub use store::{StoreUnderTest, Unavailable};
+
+/// Expands to one `#[test]` per contract case, each running against a fresh
+/// store from `factory` (an async fn or a closure returning a future of
+/// `Result<StoreUnderTest, Unavailable>`), so each case reports separately.
+#[macro_export]
+macro_rules! contract_suite {
+    (@cases $factory:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::contract::run(stringify!($case), $factory, $crate::contract::cases::$case);
+            }
+        )+
+    };
+    ($factory:expr $(,)?) => {
+        $crate::contract_suite!(@cases $factory;
+            a_user_round_trips_by_key_and_by_id,
+            unknown_users_are_none,
+            a_username_key_is_taken_whatever_its_case,
+            concurrent_registrations_of_one_key_let_exactly_one_through,
+            an_existing_id_is_refused_and_kept,
+            record_sign_in_sets_last_login_of_that_user_only,
+            set_password_hash_replaces_the_hash_of_that_user_only,
+            updating_an_unknown_user_changes_nothing,
+            a_session_round_trips_with_its_user,
+            a_session_reads_its_user_as_it_is_now,
+            an_unknown_session_is_none,
+            deleting_a_session_reports_whether_it_existed,
+            deleting_a_users_sessions_spares_other_users,
+            deleting_expired_sessions_spares_live_ones,
+            ping_answers,
+        );
+    };
+}

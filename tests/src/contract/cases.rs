@@ -1,0 +1,330 @@
+//! The contract's cases, one async function each. [`contract_suite!`]
+//! (crate::contract_suite) turns each into a test; each takes a fresh, empty
+//! store.
+//!
+//! Expiry: a session is expired at `now` when `expires_at <= now`, the exact
+//! complement of [`Session::is_live_at`](latch_domain::Session::is_live_at).
+
+use std::sync::Arc;
+
+use latch_domain::{InsertUserError, User, UsernameKey};
+use time::{Duration, macros::datetime};
+use tokio::sync::Barrier;
+
+use crate::contract::{
+    StoreUnderTest,
+    fixtures::{LATER, fresh_session_id, fresh_user_id, hash, session, session_until, user},
+};
+
+/// Every field of an account comes back as stored, by key and by id.
+pub async fn a_user_round_trips_by_key_and_by_id(store: StoreUnderTest) {
+    let mut zoe = user("Zoë.Ørsted-01");
+    zoe.last_login_at = Some(datetime!(2026-03-04 05:06:07.089 UTC));
+    let bob = user("bob");
+    store.users.insert_user(&zoe).await.unwrap();
+    store.users.insert_user(&bob).await.unwrap();
+
+    for stored in [&zoe, &bob] {
+        let upper = stored.username.as_str().to_uppercase();
+        let by_key = store
+            .users
+            .user_by_key(&UsernameKey::from_input(&upper))
+            .await
+            .unwrap();
+        assert_eq!(by_key.as_ref(), Some(stored), "by key {upper:?}");
+        let by_id = store.users.user_by_id(stored.id).await.unwrap();
+        assert_eq!(by_id.as_ref(), Some(stored), "by id");
+    }
+    let found = store.users.user_by_id(zoe.id).await.unwrap().unwrap();
+    assert_eq!(
+        found.username.as_str(),
+        "Zoë.Ørsted-01",
+        "display form kept"
+    );
+}
+
+/// Looking up an account that does not exist gives `None`, not another one.
+pub async fn unknown_users_are_none(store: StoreUnderTest) {
+    store.users.insert_user(&user("alice")).await.unwrap();
+    let unknown = UsernameKey::from_input("bob");
+    assert_eq!(store.users.user_by_key(&unknown).await.unwrap(), None);
+    assert_eq!(store.users.user_by_id(fresh_user_id()).await.unwrap(), None);
+}
+
+/// A second account whose username differs only by case is refused, and the
+/// first is kept.
+pub async fn a_username_key_is_taken_whatever_its_case(store: StoreUnderTest) {
+    let alice = user("Alice");
+    let shouting = user("ALICE");
+    store.users.insert_user(&alice).await.unwrap();
+    let refused = store.users.insert_user(&shouting).await;
+    assert!(
+        matches!(refused, Err(InsertUserError::UsernameTaken)),
+        "{refused:?}"
+    );
+    let kept = store.users.user_by_key(alice.username.key()).await.unwrap();
+    assert_eq!(kept, Some(alice));
+    assert_eq!(store.users.user_by_id(shouting.id).await.unwrap(), None);
+}
+
+/// Twenty registrations of one username key at once: exactly one succeeds,
+/// the others are told the name is taken.
+pub async fn concurrent_registrations_of_one_key_let_exactly_one_through(store: StoreUnderTest) {
+    const RACERS: usize = 20;
+    let barrier = Arc::new(Barrier::new(RACERS));
+    let mut racers = Vec::with_capacity(RACERS);
+    for index in 0..RACERS {
+        // "carol", "Carol", "cArol"...: one key, many spellings.
+        let name: String = "carol"
+            .chars()
+            .enumerate()
+            .map(|(bit, c)| match index >> bit & 1 {
+                1 => c.to_ascii_uppercase(),
+                _ => c,
+            })
+            .collect();
+        let candidate = user(&name);
+        let (users, barrier) = (store.users.clone(), barrier.clone());
+        racers.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let outcome = users.insert_user(&candidate).await;
+            (candidate, outcome)
+        }));
+    }
+
+    let mut winners = Vec::new();
+    let mut taken = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            (candidate, Ok(())) => winners.push(candidate),
+            (_, Err(InsertUserError::UsernameTaken)) => taken += 1,
+            (_, Err(error)) => panic!("a racer failed instead of being refused: {error}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one registration succeeds");
+    assert_eq!(taken, RACERS - 1);
+    let key = UsernameKey::from_input("CAROL");
+    let stored = store.users.user_by_key(&key).await.unwrap();
+    assert_eq!(stored, winners.pop());
+}
+
+/// An account whose id already exists is refused as a storage failure (its
+/// username is free, so "taken" would be a lie) and the existing one is kept.
+pub async fn an_existing_id_is_refused_and_kept(store: StoreUnderTest) {
+    let alice = user("alice");
+    store.users.insert_user(&alice).await.unwrap();
+    let mut impostor = user("mallory");
+    impostor.id = alice.id;
+    let refused = store.users.insert_user(&impostor).await;
+    assert!(
+        matches!(refused, Err(InsertUserError::Storage(_))),
+        "{refused:?}"
+    );
+    assert_eq!(store.users.user_by_id(alice.id).await.unwrap(), Some(alice));
+    let by_key = store.users.user_by_key(impostor.username.key()).await;
+    assert_eq!(by_key.unwrap(), None);
+}
+
+/// A sign-in sets (and a later one replaces) that account's last sign-in
+/// time, and touches nothing else.
+pub async fn record_sign_in_sets_last_login_of_that_user_only(store: StoreUnderTest) {
+    let alice = user("alice");
+    let bob = user("bob");
+    store.users.insert_user(&alice).await.unwrap();
+    store.users.insert_user(&bob).await.unwrap();
+
+    for at in [LATER, LATER + Duration::milliseconds(1)] {
+        store.users.record_sign_in(alice.id, at).await.unwrap();
+        let signed_in = store.users.user_by_id(alice.id).await.unwrap();
+        let expected = User {
+            last_login_at: Some(at),
+            ..alice.clone()
+        };
+        assert_eq!(signed_in, Some(expected));
+    }
+    assert_eq!(store.users.user_by_id(bob.id).await.unwrap(), Some(bob));
+}
+
+/// A new hash replaces that account's hash, and touches nothing else.
+pub async fn set_password_hash_replaces_the_hash_of_that_user_only(store: StoreUnderTest) {
+    let alice = user("alice");
+    let bob = user("bob");
+    store.users.insert_user(&alice).await.unwrap();
+    store.users.insert_user(&bob).await.unwrap();
+
+    let new_hash = hash("rehashed");
+    store
+        .users
+        .set_password_hash(alice.id, &new_hash)
+        .await
+        .unwrap();
+    let changed = store.users.user_by_key(alice.username.key()).await.unwrap();
+    let expected = User {
+        password_hash: new_hash,
+        ..alice
+    };
+    assert_eq!(changed, Some(expected));
+    assert_eq!(store.users.user_by_id(bob.id).await.unwrap(), Some(bob));
+}
+
+/// Updating an account that does not exist succeeds, creates nothing and
+/// changes no other account.
+pub async fn updating_an_unknown_user_changes_nothing(store: StoreUnderTest) {
+    let alice = user("alice");
+    store.users.insert_user(&alice).await.unwrap();
+    let ghost = fresh_user_id();
+    store.users.record_sign_in(ghost, LATER).await.unwrap();
+    store
+        .users
+        .set_password_hash(ghost, &hash("ghost"))
+        .await
+        .unwrap();
+    assert_eq!(store.users.user_by_id(ghost).await.unwrap(), None);
+    assert_eq!(store.users.user_by_id(alice.id).await.unwrap(), Some(alice));
+}
+
+/// A session comes back with its own account, every field as stored.
+pub async fn a_session_round_trips_with_its_user(store: StoreUnderTest) {
+    let mut alice = user("alice");
+    alice.last_login_at = Some(LATER);
+    let bob = user("bob");
+    store.users.insert_user(&alice).await.unwrap();
+    store.users.insert_user(&bob).await.unwrap();
+    let mut alices = session(&alice);
+    alices.expires_at = datetime!(2026-02-03 16:05:06.791 UTC);
+    let bobs = session(&bob);
+    store.sessions.insert_session(&alices).await.unwrap();
+    store.sessions.insert_session(&bobs).await.unwrap();
+
+    for (stored, owner) in [(alices, alice), (bobs, bob)] {
+        let found = store.sessions.session_with_user(&stored.id).await.unwrap();
+        assert_eq!(found, Some((stored, owner)));
+    }
+}
+
+/// A session is read with its account as it is now, not as it was when the
+/// session started.
+pub async fn a_session_reads_its_user_as_it_is_now(store: StoreUnderTest) {
+    let alice = user("alice");
+    store.users.insert_user(&alice).await.unwrap();
+    let started = session(&alice);
+    store.sessions.insert_session(&started).await.unwrap();
+
+    let new_hash = hash("changed");
+    store.users.record_sign_in(alice.id, LATER).await.unwrap();
+    store
+        .users
+        .set_password_hash(alice.id, &new_hash)
+        .await
+        .unwrap();
+    let now = User {
+        last_login_at: Some(LATER),
+        password_hash: new_hash,
+        ..alice
+    };
+    let found = store.sessions.session_with_user(&started.id).await.unwrap();
+    assert_eq!(found, Some((started, now)));
+}
+
+/// Looking up a session that does not exist gives `None`, not another one.
+pub async fn an_unknown_session_is_none(store: StoreUnderTest) {
+    let alice = user("alice");
+    store.users.insert_user(&alice).await.unwrap();
+    store
+        .sessions
+        .insert_session(&session(&alice))
+        .await
+        .unwrap();
+    let found = store.sessions.session_with_user(&fresh_session_id()).await;
+    assert_eq!(found.unwrap(), None);
+}
+
+/// Deleting a session says whether it existed; it is gone afterwards, and
+/// the account's other sessions are not.
+pub async fn deleting_a_session_reports_whether_it_existed(store: StoreUnderTest) {
+    let alice = user("alice");
+    store.users.insert_user(&alice).await.unwrap();
+    let doomed = session(&alice);
+    let kept = session(&alice);
+    store.sessions.insert_session(&doomed).await.unwrap();
+    store.sessions.insert_session(&kept).await.unwrap();
+
+    assert!(store.sessions.delete_session(&doomed.id).await.unwrap());
+    assert!(!store.sessions.delete_session(&doomed.id).await.unwrap());
+    let gone = store.sessions.session_with_user(&doomed.id).await.unwrap();
+    assert_eq!(gone, None);
+    let still = store.sessions.session_with_user(&kept.id).await.unwrap();
+    assert_eq!(still, Some((kept, alice)));
+}
+
+/// Deleting an account's sessions deletes all of them and no one else's,
+/// and says how many.
+pub async fn deleting_a_users_sessions_spares_other_users(store: StoreUnderTest) {
+    let alice = user("alice");
+    let bob = user("bob");
+    store.users.insert_user(&alice).await.unwrap();
+    store.users.insert_user(&bob).await.unwrap();
+    let alices = [session(&alice), session(&alice), session(&alice)];
+    let bobs = [session(&bob), session(&bob)];
+    for stored in alices.iter().chain(&bobs) {
+        store.sessions.insert_session(stored).await.unwrap();
+    }
+
+    let deleted = store.sessions.delete_user_sessions(alice.id).await;
+    assert_eq!(deleted.unwrap(), 3);
+    for gone in &alices {
+        assert_eq!(
+            store.sessions.session_with_user(&gone.id).await.unwrap(),
+            None
+        );
+    }
+    for kept in bobs {
+        let found = store.sessions.session_with_user(&kept.id).await.unwrap();
+        assert_eq!(found, Some((kept, bob.clone())));
+    }
+    let again = store.sessions.delete_user_sessions(alice.id).await;
+    assert_eq!(again.unwrap(), 0);
+    let nobody = store.sessions.delete_user_sessions(fresh_user_id()).await;
+    assert_eq!(nobody.unwrap(), 0);
+}
+
+/// Deleting expired sessions at `now` deletes those with `expires_at <= now`
+/// (no longer live) and keeps the rest, and says how many.
+pub async fn deleting_expired_sessions_spares_live_ones(store: StoreUnderTest) {
+    let alice = user("alice");
+    store.users.insert_user(&alice).await.unwrap();
+    let now = LATER + Duration::hours(1);
+    let millisecond = Duration::milliseconds(1);
+    let expired = [
+        session_until(&alice, now - Duration::minutes(5)),
+        session_until(&alice, now - millisecond),
+        session_until(&alice, now),
+    ];
+    let live = [
+        session_until(&alice, now + millisecond),
+        session_until(&alice, now + Duration::hours(11)),
+    ];
+    for stored in expired.iter().chain(&live) {
+        store.sessions.insert_session(stored).await.unwrap();
+    }
+
+    let deleted = store.sessions.delete_expired_sessions(now).await;
+    assert_eq!(deleted.unwrap(), 3);
+    for gone in expired {
+        assert!(!gone.is_live_at(now));
+        let found = store.sessions.session_with_user(&gone.id).await.unwrap();
+        assert_eq!(found, None, "expired at {}", gone.expires_at);
+    }
+    for kept in live {
+        assert!(kept.is_live_at(now));
+        let found = store.sessions.session_with_user(&kept.id).await.unwrap();
+        assert_eq!(found, Some((kept, alice.clone())));
+    }
+    let again = store.sessions.delete_expired_sessions(now).await;
+    assert_eq!(again.unwrap(), 0);
+}
+
+/// A store that is up answers its health check.
+pub async fn ping_answers(store: StoreUnderTest) {
+    store.health.ping().await.unwrap();
+}
