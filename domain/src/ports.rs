@@ -102,7 +102,8 @@ pub trait SessionRepository: Send + Sync {
     /// Deletes every session of one account; returns how many.
     async fn delete_user_sessions(&self, user_id: UserId) -> Result<u64, StorageError>;
 
-    /// Deletes sessions that expired before `now`; returns how many.
+    /// Deletes every session not live at `now` (`expires_at <= now`);
+    /// returns how many.
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64, StorageError>;
 }
 

@@ -1,0 +1,126 @@
+//! The cookies Latch sets: the session, the CSRF key (set by Poem's `Csrf`
+//! middleware, named here) and one-time flash messages.
+
+use std::time::Duration;
+
+use latch_domain::SessionToken;
+use poem::web::cookie::{Cookie, CookieJar, SameSite};
+
+/// Messages shown once, on the page after a redirect. The cookie carries
+/// only a code, so it cannot inject text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flash {
+    Registered,
+    SignedIn,
+    SignedOut,
+}
+
+impl Flash {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::SignedIn => "signed-in",
+            Self::SignedOut => "signed-out",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        [Self::Registered, Self::SignedIn, Self::SignedOut]
+            .into_iter()
+            .find(|flash| flash.code() == code)
+    }
+
+    /// The text shown to people.
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Self::Registered => "Account created. Please log in.",
+            Self::SignedIn => "You are now logged in.",
+            Self::SignedOut => "You have been logged out.",
+        }
+    }
+}
+
+/// Names and attributes of Latch's cookies.
+#[derive(Debug, Clone)]
+pub(crate) struct CookiePolicy {
+    secure: bool,
+}
+
+impl CookiePolicy {
+    pub(crate) fn new(secure: bool) -> Self {
+        Self { secure }
+    }
+
+    /// `__Host-` cookies must be Secure, host-only and for path `/`, so a
+    /// sibling subdomain or plain-HTTP page cannot plant one.
+    fn name(&self, base: &'static str, host: &'static str) -> &'static str {
+        if self.secure { host } else { base }
+    }
+
+    pub(crate) fn session_cookie_name(&self) -> &'static str {
+        self.name("latch_session", "__Host-latch_session")
+    }
+
+    pub(crate) fn csrf_cookie_name(&self) -> &'static str {
+        self.name("latch_csrf", "__Host-latch_csrf")
+    }
+
+    fn flash_cookie_name(&self) -> &'static str {
+        self.name("latch_flash", "__Host-latch_flash")
+    }
+
+    fn cookie(&self, name: &'static str, value: &str) -> Cookie {
+        let mut cookie = Cookie::new_with_str(name, value);
+        cookie.set_http_only(true);
+        cookie.set_secure(self.secure);
+        cookie.set_same_site(SameSite::Lax);
+        cookie.set_path("/");
+        cookie
+    }
+
+    fn expire(&self, jar: &CookieJar, name: &'static str) {
+        let mut cookie = self.cookie(name, "");
+        cookie.set_max_age(Duration::ZERO);
+        jar.add(cookie);
+    }
+
+    /// The session token the client sent, if it is well formed.
+    pub(crate) fn session_token(&self, jar: &CookieJar) -> Option<SessionToken> {
+        jar.get(self.session_cookie_name())
+            .and_then(|cookie| SessionToken::parse(cookie.value_str()))
+    }
+
+    /// Hands the client a session token, as a browser-session cookie.
+    pub(crate) fn set_session(&self, jar: &CookieJar, token: &SessionToken) {
+        jar.add(self.cookie(self.session_cookie_name(), &token.encode()));
+    }
+
+    /// Tells the client to forget its session token.
+    pub(crate) fn clear_session(&self, jar: &CookieJar) {
+        self.expire(jar, self.session_cookie_name());
+    }
+
+    /// Drops the CSRF key so the next page gets a new one: tokens do not
+    /// survive a change of who is signed in.
+    pub(crate) fn rotate_csrf(&self, jar: &CookieJar) {
+        self.expire(jar, self.csrf_cookie_name());
+    }
+
+    /// Leaves a message for the next page.
+    pub(crate) fn set_flash(&self, jar: &CookieJar, flash: Flash) {
+        let mut cookie = self.cookie(self.flash_cookie_name(), flash.code());
+        cookie.set_max_age(Duration::from_secs(60));
+        jar.add(cookie);
+    }
+
+    /// Takes the message left by the previous step, if any.
+    pub(crate) fn take_flash(&self, jar: &CookieJar) -> Option<Flash> {
+        let flash = jar
+            .get(self.flash_cookie_name())
+            .and_then(|cookie| Flash::from_code(cookie.value_str()));
+        if flash.is_some() {
+            self.expire(jar, self.flash_cookie_name());
+        }
+        flash
+    }
+}

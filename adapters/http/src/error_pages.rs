@@ -1,0 +1,84 @@
+//! Error statuses as HTML pages in the common layout, never Poem's plain text.
+
+use std::{future::Ready, sync::Arc};
+
+use poem::{Error, IntoResponse, Response, http::StatusCode};
+
+use crate::{
+    pages::html_response,
+    render::{ErrorView, Page, PageContext, PageRenderer},
+};
+
+/// The handler `catch_all_error` calls with every error a request ends in.
+pub(crate) fn renderer(
+    pages: Arc<dyn PageRenderer>,
+) -> impl Fn(Error) -> Ready<Response> + Send + Sync + 'static {
+    move |error| std::future::ready(error_page(pages.as_ref(), &error))
+}
+
+fn error_page(pages: &dyn PageRenderer, error: &Error) -> Response {
+    let status = error.status();
+    if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+        tracing::error!(%error, %status, "request failed");
+    }
+    let view = view_of(status);
+    let context = PageContext {
+        user: None,
+        csrf_token: "",
+        flash: None,
+    };
+    match pages.render(&Page::Error(&view), &context) {
+        Ok(html) => html_response(status, html),
+        Err(render_error) => {
+            tracing::error!(%render_error, "error page could not be rendered");
+            (status, view.title).into_response()
+        }
+    }
+}
+
+/// What each status says to people.
+fn view_of(status: StatusCode) -> ErrorView {
+    let (title, detail) = match status {
+        StatusCode::BAD_REQUEST => (
+            "Bad request",
+            "The request could not be understood. Go back and try again.",
+        ),
+        StatusCode::FORBIDDEN => (
+            "This form has expired",
+            "The form was not accepted because its security token was missing or out of date. Go back, reload the page, and submit it again.",
+        ),
+        StatusCode::NOT_FOUND => ("Page not found", "There is no page at this address."),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("Method not allowed", "This page cannot be used that way.")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "Request too large",
+            "What was sent is larger than this service accepts.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "Unsupported form",
+            "The form was sent in a format this service does not accept.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Too many attempts",
+            "Please wait a little before trying again.",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "Temporarily unavailable",
+            "The service is temporarily unavailable. Please try again in a moment.",
+        ),
+        status if status.is_client_error() => (
+            "Request not accepted",
+            "The request was not accepted. Go back and try again.",
+        ),
+        _ => (
+            "Something went wrong",
+            "Something went wrong on our side. Please try again in a moment.",
+        ),
+    };
+    ErrorView {
+        status: status.as_u16(),
+        title,
+        detail,
+    }
+}

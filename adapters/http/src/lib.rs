@@ -1,0 +1,86 @@
+//! Latch's web adapter: the HTML pages on Poem, plus the plumbing every
+//! browser-facing service needs (session cookies, CSRF, body limits,
+//! security headers, error pages, health checks).
+//!
+//! It talks to the domain only through [`latch_domain::Authenticator`] and
+//! the ports, and to templates only through [`render::PageRenderer`].
+
+mod body_limit;
+mod cookies;
+mod csrf_guard;
+mod error_pages;
+mod health;
+mod pages;
+pub mod render;
+mod security_headers;
+mod visitor;
+
+use std::sync::Arc;
+
+use latch_domain::{Authenticator, StoreHealth};
+use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get, middleware::Csrf};
+
+use crate::{cookies::CookiePolicy, render::PageRenderer};
+
+/// The largest request body accepted by default: 16 KiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What the web adapter needs from the rest of the application.
+#[derive(Clone)]
+pub struct Services {
+    /// The domain service.
+    pub auth: Arc<Authenticator>,
+    /// The template engine.
+    pub pages: Arc<dyn PageRenderer>,
+    /// The store, for readiness checks.
+    pub health: Arc<dyn StoreHealth>,
+}
+
+/// How the web adapter behaves.
+#[derive(Clone)]
+pub struct WebSettings {
+    /// Mark cookies `Secure` (and give them the `__Host-` prefix); send HSTS.
+    pub cookie_secure: bool,
+    /// The 32-byte key that encrypts and authenticates CSRF tokens; every
+    /// instance behind one load balancer needs the same.
+    pub csrf_key: [u8; 32],
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// Everything a handler may need, shared by all requests.
+pub(crate) struct AppState {
+    pub(crate) services: Services,
+    pub(crate) cookies: CookiePolicy,
+}
+
+/// Builds the whole web application as one Poem endpoint.
+pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'static> {
+    let cookies = CookiePolicy::new(settings.cookie_secure);
+    let csrf = Csrf::new()
+        .cookie_name(cookies.csrf_cookie_name())
+        .key(settings.csrf_key)
+        .secure(settings.cookie_secure)
+        .http_only(true);
+    let state = Arc::new(AppState {
+        services: services.clone(),
+        cookies,
+    });
+
+    let pages = pages::routes()
+        .around(visitor::resolve_visitor)
+        .around(csrf_guard::require_csrf_token)
+        .with(csrf);
+
+    Route::new()
+        .at("/health/live", get(health::live))
+        .at("/health/ready", get(health::ready))
+        .at("/static/:name", get(pages::asset))
+        .nest("/", pages)
+        .data(state)
+        .with(body_limit::BodyLimit::new(settings.max_body_bytes))
+        .catch_all_error(error_pages::renderer(services.pages))
+        .with(security_headers::headers(settings.cookie_secure))
+        .map_to_response()
+        .boxed()
+}

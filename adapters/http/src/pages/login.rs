@@ -1,0 +1,105 @@
+//! `GET /login`, `POST /login`.
+
+use latch_domain::{Credentials, LoginError, Password, safe_redirect_target};
+use poem::{
+    Response, Result, handler,
+    http::StatusCode,
+    web::{Form, Query},
+};
+use serde::Deserialize;
+
+use super::{Ui, internal_error, see_other, store_unavailable};
+use crate::render::{FieldErrors, FormView, Page};
+
+/// `?next=` on the sign-in page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct NextQuery {
+    next: Option<String>,
+}
+
+/// The tutorial's sign-in form, plus where to go next (`csrf_token` is
+/// checked by the guard).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Keeps `next` only if it is a path on this site.
+fn local_target(next: Option<&str>) -> Option<String> {
+    next.and_then(safe_redirect_target).map(str::to_owned)
+}
+
+/// Shows the form; signed-in visitors go home.
+#[handler]
+pub(super) fn page(ui: Ui<'_>, Query(query): Query<NextQuery>) -> Result<Response> {
+    if ui.visitor.0.is_some() {
+        return Ok(see_other("/"));
+    }
+    let next = local_target(query.next.as_deref());
+    render_form(&ui, StatusCode::OK, String::new(), next, None)
+}
+
+/// Signs in with a brand-new session and goes to `next` (if local) or home.
+#[handler]
+pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Response> {
+    let next = local_target(form.next.as_deref());
+    let credentials = Credentials {
+        username: form.username,
+        password: Password::new(form.password),
+    };
+    let previous = ui.state.cookies.session_token(ui.jar);
+    match ui.auth().log_in(&credentials, previous.as_ref()).await {
+        Ok(sign_in) => {
+            tracing::info!(
+                event = "sign_in_succeeded",
+                username_key = sign_in.user.username.key().as_str(),
+                session = %sign_in.session.id.fingerprint(),
+                "signed in"
+            );
+            ui.state.cookies.set_session(ui.jar, &sign_in.token);
+            ui.state.cookies.rotate_csrf(ui.jar);
+            Ok(see_other(next.as_deref().unwrap_or("/")))
+        }
+        Err(LoginError::InvalidCredentials) => {
+            tracing::info!(
+                event = "sign_in_failed",
+                username_key =
+                    latch_domain::UsernameKey::from_input(&credentials.username).as_str(),
+                "invalid username or password"
+            );
+            let message = Some("Invalid username or password.".to_owned());
+            render_form(
+                &ui,
+                StatusCode::UNAUTHORIZED,
+                credentials.username,
+                next,
+                message,
+            )
+        }
+        Err(LoginError::Storage(error)) => Err(store_unavailable(error)),
+        Err(LoginError::Hasher(error)) => Err(internal_error(error)),
+    }
+}
+
+fn render_form(
+    ui: &Ui<'_>,
+    status: StatusCode,
+    username: String,
+    next: Option<String>,
+    message: Option<String>,
+) -> Result<Response> {
+    let form = FormView {
+        username,
+        next,
+        password_min_length: ui.auth().policies().password.min_length(),
+        errors: FieldErrors {
+            form: message,
+            ..FieldErrors::default()
+        },
+    };
+    ui.render(status, Page::Login(&form))
+}

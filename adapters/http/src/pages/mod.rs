@@ -1,0 +1,121 @@
+//! The HTML pages: the Flask tutorial's routes, done right.
+
+mod account;
+mod home;
+mod login;
+mod logout;
+mod register;
+
+use std::{fmt::Display, sync::Arc};
+
+use latch_domain::Authenticator;
+use poem::{
+    Error, FromRequest, IntoResponse, Request, RequestBody, Response, Result, Route, get, handler,
+    http::{StatusCode, header},
+    web::{CsrfToken, Path, Redirect, cookie::CookieJar},
+};
+
+use crate::{
+    AppState,
+    cookies::Flash,
+    render::{Page, PageContext},
+    visitor::Visitor,
+};
+
+/// The page routes; they expect the `Csrf`, CSRF-guard and visitor
+/// middleware around them.
+pub(crate) fn routes() -> Route {
+    Route::new()
+        .at("/", get(home::home))
+        .at("/register", get(register::page).post(register::submit))
+        .at("/login", get(login::page).post(login::submit))
+        .at("/logout", get(logout::confirm).post(logout::submit))
+        .at("/account", get(account::show))
+}
+
+/// What page handlers share: the application, who is asking, their CSRF
+/// token and their cookies.
+pub(crate) struct Ui<'a> {
+    state: &'a AppState,
+    visitor: &'a Visitor,
+    csrf: &'a CsrfToken,
+    jar: &'a CookieJar,
+}
+
+impl<'a> FromRequest<'a> for Ui<'a> {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
+        let missing = || Error::from_status(StatusCode::INTERNAL_SERVER_ERROR);
+        Ok(Self {
+            state: req.data::<Arc<AppState>>().ok_or_else(missing)?,
+            visitor: req.extensions().get::<Arc<Visitor>>().ok_or_else(missing)?,
+            csrf: req.extensions().get::<CsrfToken>().ok_or_else(missing)?,
+            jar: req.cookie(),
+        })
+    }
+}
+
+impl Ui<'_> {
+    fn auth(&self) -> &Authenticator {
+        &self.state.services.auth
+    }
+
+    /// Renders a page in the layout, with any pending flash message.
+    fn render(&self, status: StatusCode, page: Page<'_>) -> Result<Response> {
+        let flash = self.state.cookies.take_flash(self.jar).map(Flash::message);
+        let context = PageContext {
+            user: self.visitor.username(),
+            csrf_token: &self.csrf.0,
+            flash,
+        };
+        let html = self
+            .state
+            .services
+            .pages
+            .render(&page, &context)
+            .map_err(internal_error)?;
+        Ok(html_response(status, html))
+    }
+}
+
+/// An HTML response that no cache keeps (pages show who is signed in).
+pub(crate) fn html_response(status: StatusCode, html: String) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(html)
+}
+
+/// `303 See Other`: after a form, the browser GETs the next page.
+fn see_other(location: &str) -> Response {
+    Redirect::see_other(location).into_response()
+}
+
+/// A store failure: logged, answered with the `503` page.
+pub(crate) fn store_unavailable(error: impl Display) -> Error {
+    tracing::error!(%error, "store unavailable");
+    Error::from_status(StatusCode::SERVICE_UNAVAILABLE)
+}
+
+/// A failure that is nobody's input: logged, answered with the `500` page.
+fn internal_error(error: impl Display) -> Error {
+    tracing::error!(%error, "internal error");
+    Error::from_status(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// `GET /static/:name`: the stylesheet and icon, cached for a day.
+#[handler]
+pub(crate) fn asset(Path(name): Path<String>, req: &Request) -> Result<Response> {
+    let state = req
+        .data::<Arc<AppState>>()
+        .ok_or_else(|| Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+    let asset = state
+        .services
+        .pages
+        .asset(&name)
+        .ok_or_else(|| Error::from_status(StatusCode::NOT_FOUND))?;
+    Ok(Response::builder()
+        .content_type(asset.content_type)
+        .header(header::CACHE_CONTROL, "public, max-age=86400")
+        .body(asset.body))
+}

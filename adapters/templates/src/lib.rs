@@ -1,0 +1,176 @@
+//! Latch's HTML pages: minijinja templates in Jinja syntax (like the Flask
+//! tutorial Latch grew from), embedded in the binary, compiled once at start,
+//! autoescaped.
+
+use latch_http::render::{Asset, Page, PageContext, PageRenderer, RenderError};
+use minijinja::{Environment, Value, context};
+
+/// Every template, by name, as embedded in the binary.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    (
+        "form_errors.html",
+        include_str!("../templates/form_errors.html"),
+    ),
+    ("home.html", include_str!("../templates/home.html")),
+    ("register.html", include_str!("../templates/register.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("logout.html", include_str!("../templates/logout.html")),
+    ("account.html", include_str!("../templates/account.html")),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+/// The [`PageRenderer`] port, implemented with minijinja.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// Compiles every embedded template; fails only if a template has a
+    /// syntax error, which a test catches before release.
+    pub fn new() -> Result<Self, RenderError> {
+        let mut env = Environment::new();
+        // Names end in `.html`, so minijinja's default escapes every value
+        // for HTML; the check below keeps it that way.
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).map_err(to_render_error)?;
+        }
+        Ok(Self { env })
+    }
+}
+
+impl PageRenderer for Templates {
+    fn render(&self, page: &Page<'_>, ctx: &PageContext<'_>) -> Result<String, RenderError> {
+        let ctx = Value::from_serialize(ctx);
+        let (name, data) = match page {
+            Page::Home => ("home.html", context! { ctx }),
+            Page::Register(form) => ("register.html", context! { ctx, form }),
+            Page::Login(form) => ("login.html", context! { ctx, form }),
+            Page::LogoutConfirm => ("logout.html", context! { ctx }),
+            Page::Account(account) => ("account.html", context! { ctx, account }),
+            Page::Error(error) => ("error.html", context! { ctx, error }),
+        };
+        self.env
+            .get_template(name)
+            .and_then(|template| template.render(data))
+            .map_err(to_render_error)
+    }
+
+    fn asset(&self, name: &str) -> Option<Asset> {
+        match name {
+            "latch.css" => Some(Asset {
+                content_type: "text/css; charset=utf-8",
+                body: include_bytes!("../assets/latch.css"),
+            }),
+            "favicon.svg" => Some(Asset {
+                content_type: "image/svg+xml",
+                body: include_bytes!("../assets/favicon.svg"),
+            }),
+            _ => None,
+        }
+    }
+}
+
+fn to_render_error(error: minijinja::Error) -> RenderError {
+    RenderError(format!("{error:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use latch_http::render::{AccountView, ErrorView, FieldErrors, FormView, TimeView};
+
+    use super::*;
+
+    fn ctx<'a>(user: Option<&'a str>) -> PageContext<'a> {
+        PageContext {
+            user,
+            csrf_token: "token-123",
+            flash: None,
+        }
+    }
+
+    fn render(page: Page<'_>, user: Option<&str>) -> String {
+        Templates::new().unwrap().render(&page, &ctx(user)).unwrap()
+    }
+
+    #[test]
+    fn every_page_renders() {
+        let form = FormView::default();
+        let account = AccountView {
+            username: "alice".into(),
+            created_at: TimeView {
+                iso: "2026-01-02T03:04:05Z".into(),
+                text: "2 January 2026, 03:04 UTC".into(),
+            },
+            last_login_at: None,
+        };
+        let error = ErrorView {
+            status: 404,
+            title: "Page not found",
+            detail: "There is nothing here.",
+        };
+        for page in [
+            Page::Home,
+            Page::Register(&form),
+            Page::Login(&form),
+            Page::LogoutConfirm,
+            Page::Account(&account),
+            Page::Error(&error),
+        ] {
+            let html = render(page, Some("alice"));
+            assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        }
+    }
+
+    #[test]
+    fn home_says_whether_someone_is_signed_in() {
+        assert!(render(Page::Home, None).contains("You are not logged in"));
+        let signed_in = render(Page::Home, Some("alice"));
+        assert!(signed_in.contains("You are logged in"));
+        assert!(signed_in.contains("alice"));
+    }
+
+    #[test]
+    fn forms_carry_the_csrf_token_and_the_tutorial_fields() {
+        let form = FormView::default();
+        for page in [Page::Register(&form), Page::Login(&form)] {
+            let html = render(page, None);
+            assert!(html.contains(r#"name="csrf_token" value="token-123""#));
+            assert!(html.contains(r#"name="username""#));
+            assert!(html.contains(r#"name="password""#));
+        }
+    }
+
+    #[test]
+    fn values_are_escaped() {
+        let form = FormView {
+            username: "<script>alert(1)</script>".into(),
+            errors: FieldErrors {
+                username: Some("<b>bad</b>".into()),
+                ..FieldErrors::default()
+            },
+            ..FormView::default()
+        };
+        let html = render(Page::Register(&form), Some("<img src=x>"));
+        assert!(!html.contains("<script>alert(1)"));
+        assert!(!html.contains("<b>bad</b>"));
+        assert!(!html.contains("<img src=x>"));
+        assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn pages_use_no_inline_script_or_style() {
+        let html = render(Page::Home, Some("alice"));
+        assert!(!html.contains("<script"));
+        assert!(!html.contains("<style"));
+        assert!(!html.contains("style="));
+    }
+
+    #[test]
+    fn assets_are_served_by_name() {
+        let templates = Templates::new().unwrap();
+        assert!(templates.asset("latch.css").is_some());
+        assert!(templates.asset("favicon.svg").is_some());
+        assert!(templates.asset("../Cargo.toml").is_none());
+    }
+}

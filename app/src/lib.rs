@@ -1,0 +1,144 @@
+//! Latch's composition root: reads the settings, builds the chosen adapters,
+//! hands them to the web adapter and serves it.
+
+pub mod settings;
+mod store;
+mod system;
+
+use std::{io, net::SocketAddr, sync::Arc, time::Duration};
+
+use latch_argon2::Argon2Hasher;
+use latch_domain::{Authenticator, Policies, Ports};
+use latch_http::{Services, WebSettings};
+use latch_templates::Templates;
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpListener},
+};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+pub use crate::settings::{Backend, Settings, SettingsError};
+use crate::{
+    store::Store,
+    system::{OsRandom, SystemClock},
+};
+
+/// How long in-flight requests may take to finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Why Latch could not start. Each message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A setting is wrong.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The store could not be opened.
+    #[error("could not open the store: {0}")]
+    Store(String),
+    /// The templates could not be compiled.
+    #[error("could not load the pages: {0}")]
+    Templates(#[from] latch_http::render::RenderError),
+    /// The password hasher could not be set up.
+    #[error("could not set up password hashing: {0}")]
+    Hasher(String),
+    /// The listening socket could not be opened.
+    #[error("could not listen on {address}: {source}")]
+    Listen {
+        /// The configured address.
+        address: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+/// A server running in the background.
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl RunningServer {
+    /// The address it listens on (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, closes
+    /// the store, and returns once all is done.
+    pub async fn shutdown(self) -> io::Result<()> {
+        // The server may have stopped already; then there is nobody to tell.
+        let _ = self.stop.send(());
+        self.task.await.map_err(io::Error::other)?
+    }
+}
+
+/// Builds everything from the settings and starts serving.
+pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
+    let store = Store::open(&settings).await?;
+    let hasher = Argon2Hasher::new(settings.argon2, settings.max_concurrent_hashes)
+        .map_err(|error| StartupError::Hasher(error.to_string()))?;
+    let ports = Ports {
+        users: store.users(),
+        sessions: store.sessions(),
+        hasher: Arc::new(hasher),
+        clock: Arc::new(SystemClock),
+        tokens: Arc::new(OsRandom),
+    };
+    let policies = Policies {
+        password: settings.password,
+        session: settings.session,
+    };
+    let auth = Authenticator::new(ports, policies)
+        .await
+        .map_err(|error| StartupError::Hasher(error.to_string()))?;
+    let csrf_key = settings.secret_key.unwrap_or_else(|| {
+        tracing::warn!("server.secret_key is not set: using a random key, so forms open across a restart must be reloaded");
+        system::random_bytes()
+    });
+    let endpoint = latch_http::endpoint(
+        Services {
+            auth: Arc::new(auth),
+            pages: Arc::new(Templates::new()?),
+            health: store.health(),
+        },
+        WebSettings {
+            cookie_secure: settings.cookie_secure,
+            csrf_key,
+            max_body_bytes: settings.max_body_bytes,
+        },
+    );
+
+    let acceptor = TcpListener::bind(settings.listen)
+        .into_acceptor()
+        .await
+        .map_err(|source| StartupError::Listen {
+            address: settings.listen,
+            source,
+        })?;
+    let local_addr = acceptor
+        .local_addr()
+        .iter()
+        .find_map(|addr| addr.as_socket_addr().copied())
+        .unwrap_or(settings.listen);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(
+                endpoint,
+                async {
+                    // A dropped sender also means stop.
+                    let _ = stopped.await;
+                },
+                Some(SHUTDOWN_GRACE),
+            )
+            .await;
+        store.close().await;
+        served
+    });
+    Ok(RunningServer {
+        local_addr,
+        stop,
+        task,
+    })
+}

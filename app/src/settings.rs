@@ -1,0 +1,352 @@
+//! Configuration: compiled-in defaults, then `config/default.toml`, then the
+//! `$LATCH_ENV` layer, then `LATCH__SECTION__KEY` environment variables.
+//! Everything is checked here, at start-up, with messages that name the key.
+
+use std::{net::SocketAddr, path::PathBuf, str::FromStr};
+
+use config::{Config, Environment, File, FileFormat};
+use latch_argon2::Argon2Settings;
+use latch_domain::{PasswordPolicy, SessionPolicy};
+use serde::Deserialize;
+use time::Duration;
+
+/// The defaults, compiled into the binary so it runs from any directory.
+const DEFAULTS: &str = include_str!("../../config/default.toml");
+/// Environment layers shipped with the binary, by `LATCH_ENV` name.
+const ENVIRONMENTS: &[(&str, &str)] =
+    &[("production", include_str!("../../config/production.toml"))];
+
+/// A setting is missing, malformed or out of range.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The configuration sources could not be read or parsed.
+    #[error("configuration error: {0}")]
+    Source(#[from] config::ConfigError),
+    /// A value is out of range; the message names the key.
+    #[error("configuration error: {0}")]
+    Invalid(String),
+}
+
+fn invalid(message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid(message.into())
+}
+
+/// Which store holds accounts and sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The embedded SQLite file (the default).
+    Sqlite,
+    /// Memory only: everything is lost at exit.
+    Memory,
+}
+
+/// The settings as read, before checking.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    server: RawServer,
+    storage: RawStorage,
+    session: RawSession,
+    password: RawPassword,
+    log: LogSettings,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: SocketAddr,
+    secret_key: String,
+    secret_key_required: bool,
+    max_body_bytes: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    backend: Backend,
+    sqlite: SqliteSettings,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSession {
+    cookie_secure: bool,
+    absolute_lifetime: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPassword {
+    min_length: usize,
+    max_concurrent_hashes: usize,
+    argon2: RawArgon2,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArgon2 {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+}
+
+/// The SQLite store's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqliteSettings {
+    /// The database file.
+    pub path: PathBuf,
+    /// Connections in the pool.
+    pub max_connections: u32,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// The level used when `RUST_LOG` is not set.
+    pub level: String,
+}
+
+/// Checked settings, ready for the composition root.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The CSRF key, if one is configured.
+    pub secret_key: Option<[u8; 32]>,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    /// Which store to use.
+    pub backend: Backend,
+    /// The SQLite store's settings.
+    pub sqlite: SqliteSettings,
+    /// Secure (`__Host-`) cookies and HSTS.
+    pub cookie_secure: bool,
+    /// Session lifetimes.
+    pub session: SessionPolicy,
+    /// Rules for new passwords.
+    pub password: PasswordPolicy,
+    /// Argon2id costs.
+    pub argon2: Argon2Settings,
+    /// Hashes computed at once.
+    pub max_concurrent_hashes: usize,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+impl Settings {
+    /// Reads every layer, for the environment named by `LATCH_ENV`.
+    pub fn load() -> Result<Self, SettingsError> {
+        let environment = std::env::var("LATCH_ENV")
+            .ok()
+            .filter(|name| !name.is_empty());
+        Self::load_from(environment.as_deref(), Environment::default())
+    }
+
+    /// Reads every layer with the given environment-variable source (tests
+    /// pass their own map instead of the process environment).
+    pub fn load_from(environment: Option<&str>, env: Environment) -> Result<Self, SettingsError> {
+        let mut builder = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(File::with_name("config/default").required(false));
+        if let Some(name) = environment {
+            let shipped = ENVIRONMENTS.iter().find(|(shipped, _)| *shipped == name);
+            if let Some((_, layer)) = shipped {
+                builder = builder.add_source(File::from_str(layer, FileFormat::Toml));
+            }
+            builder = builder
+                .add_source(File::with_name(&format!("config/{name}")).required(shipped.is_none()));
+        }
+        let raw: RawSettings = builder
+            .add_source(
+                env.prefix("LATCH")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()?;
+        raw.check()
+    }
+}
+
+impl RawSettings {
+    fn check(self) -> Result<Settings, SettingsError> {
+        let secret_key = parse_secret_key(&self.server.secret_key)?;
+        if secret_key.is_none() && self.server.secret_key_required {
+            return Err(invalid(
+                "server.secret_key is required here: set LATCH__SERVER__SECRET_KEY to 64 hex digits (`openssl rand -hex 32`)",
+            ));
+        }
+        if !(1024..=1024 * 1024).contains(&self.server.max_body_bytes) {
+            return Err(invalid(
+                "server.max_body_bytes must be between 1024 and 1048576",
+            ));
+        }
+        if self.storage.sqlite.max_connections == 0 {
+            return Err(invalid("storage.sqlite.max_connections must be at least 1"));
+        }
+        let absolute_lifetime =
+            parse_duration("session.absolute_lifetime", &self.session.absolute_lifetime)?;
+        if absolute_lifetime < Duration::minutes(1) || absolute_lifetime > Duration::days(30) {
+            return Err(invalid(
+                "session.absolute_lifetime must be between 1m and 30d",
+            ));
+        }
+        let password = PasswordPolicy::new(self.password.min_length)
+            .map_err(|error| invalid(error.to_string()))?;
+        let argon2 = Argon2Settings {
+            memory_kib: self.password.argon2.memory_kib,
+            iterations: self.password.argon2.iterations,
+            parallelism: self.password.argon2.parallelism,
+        };
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid(format!(
+                "log.level {:?} is not a log level",
+                self.log.level
+            )));
+        }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(Settings {
+            listen: self.server.listen,
+            secret_key,
+            max_body_bytes: self.server.max_body_bytes,
+            backend: self.storage.backend,
+            sqlite: self.storage.sqlite,
+            cookie_secure: self.session.cookie_secure,
+            session: SessionPolicy { absolute_lifetime },
+            password,
+            argon2,
+            max_concurrent_hashes: match self.password.max_concurrent_hashes {
+                0 => cores,
+                n => n,
+            },
+            log: self.log,
+        })
+    }
+}
+
+fn parse_secret_key(hex: &str) -> Result<Option<[u8; 32]>, SettingsError> {
+    if hex.is_empty() {
+        return Ok(None);
+    }
+    let malformed = || invalid("server.secret_key must be 64 hex digits (32 random bytes)");
+    if hex.len() != 64 || !hex.is_ascii() {
+        return Err(malformed());
+    }
+    let mut key = [0; 32];
+    for (byte, pair) in key.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).map_err(|_| malformed())?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|_| malformed())?;
+    }
+    Ok(Some(key))
+}
+
+/// Parses `90s`, `30m`, `12h`, `30d`.
+fn parse_duration(key: &str, text: &str) -> Result<Duration, SettingsError> {
+    let malformed = || {
+        invalid(format!(
+            "{key} must be a number and a unit (s, m, h or d), like \"12h\"; not {text:?}"
+        ))
+    };
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(malformed)?;
+    let (number, unit) = text.split_at(split);
+    let number = i64::from_str(number).map_err(|_| malformed())?;
+    match unit.trim() {
+        "s" => Ok(Duration::seconds(number)),
+        "m" => Ok(Duration::minutes(number)),
+        "h" => Ok(Duration::hours(number)),
+        "d" => Ok(Duration::days(number)),
+        _ => Err(malformed()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(environment: Option<&str>, vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect();
+        Settings::load_from(environment, Environment::default().source(Some(vars)))
+    }
+
+    fn error_of(vars: &[(&str, &str)]) -> String {
+        load(None, vars).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let settings = load(None, &[]).unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(settings.backend, Backend::Sqlite);
+        assert_eq!(settings.sqlite.path, PathBuf::from("data/latch.db"));
+        assert!(!settings.cookie_secure);
+        assert_eq!(settings.password.min_length(), 15);
+        assert_eq!(settings.argon2, Argon2Settings::default());
+        assert_eq!(settings.session.absolute_lifetime, Duration::hours(12));
+        assert_eq!(settings.max_body_bytes, 16 * 1024);
+        assert_eq!(settings.secret_key, None);
+    }
+
+    #[test]
+    fn environment_variables_override_files() {
+        let settings = load(
+            None,
+            &[
+                ("LATCH__SERVER__LISTEN", "127.0.0.1:0"),
+                ("LATCH__STORAGE__BACKEND", "memory"),
+                ("LATCH__PASSWORD__MIN_LENGTH", "12"),
+                ("LATCH__SESSION__ABSOLUTE_LIFETIME", "90m"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.listen.port(), 0);
+        assert_eq!(settings.backend, Backend::Memory);
+        assert_eq!(settings.password.min_length(), 12);
+        assert_eq!(settings.session.absolute_lifetime, Duration::minutes(90));
+    }
+
+    #[test]
+    fn invalid_values_are_refused_with_the_key_named() {
+        assert!(error_of(&[("LATCH__PASSWORD__MIN_LENGTH", "7")]).contains("password.min_length"));
+        assert!(error_of(&[("LATCH__STORAGE__BACKEND", "oracle")]).contains("storage.backend"));
+        assert!(error_of(&[("LATCH__SERVER__LISTEN", "nowhere")]).contains("server.listen"));
+        assert!(
+            error_of(&[("LATCH__SESSION__ABSOLUTE_LIFETIME", "forever")])
+                .contains("session.absolute_lifetime")
+        );
+        assert!(error_of(&[("LATCH__SERVER__SECRET_KEY", "abc")]).contains("server.secret_key"));
+        assert!(error_of(&[("LATCH__LOG__LEVEL", "loud=[")]).contains("log.level"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let error = error_of(&[("LATCH__SERVER__LISTN", "127.0.0.1:0")]);
+        assert!(error.contains("listn"), "{error}");
+    }
+
+    #[test]
+    fn production_needs_a_secret_key_and_secures_cookies() {
+        let error = load(Some("production"), &[]).unwrap_err().to_string();
+        assert!(error.contains("server.secret_key is required"), "{error}");
+        let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let settings = load(Some("production"), &[("LATCH__SERVER__SECRET_KEY", key)]).unwrap();
+        assert!(settings.cookie_secure);
+        assert_eq!(settings.secret_key.map(|key| key[1]), Some(0x11));
+    }
+
+    #[test]
+    fn an_unknown_environment_without_a_file_is_an_error() {
+        assert!(load(Some("staging-typo"), &[]).is_err());
+    }
+}

@@ -1,0 +1,64 @@
+//! The configured store, behind the domain's ports.
+
+use std::sync::Arc;
+
+use latch_domain::{SessionRepository, StoreHealth, UserRepository};
+use latch_memory::MemoryStore;
+use latch_sqlite::SqliteStore;
+
+use crate::{Backend, Settings, StartupError};
+
+/// One of the store adapters, chosen by `storage.backend`.
+pub(crate) enum Store {
+    Sqlite(SqliteStore),
+    Memory(MemoryStore),
+}
+
+impl Store {
+    /// Opens the configured store (creating the SQLite file on first run).
+    pub(crate) async fn open(settings: &Settings) -> Result<Self, StartupError> {
+        match settings.backend {
+            Backend::Sqlite => {
+                let path = &settings.sqlite.path;
+                let store = SqliteStore::open(path, settings.sqlite.max_connections)
+                    .await
+                    .map_err(|error| StartupError::Store(format!("{}: {error}", path.display())))?;
+                tracing::info!(path = %path.display(), "using the SQLite store");
+                Ok(Self::Sqlite(store))
+            }
+            Backend::Memory => {
+                tracing::warn!("using the memory store: everything is lost at exit");
+                Ok(Self::Memory(MemoryStore::new()))
+            }
+        }
+    }
+
+    pub(crate) fn users(&self) -> Arc<dyn UserRepository> {
+        match self {
+            Self::Sqlite(store) => Arc::new(store.clone()),
+            Self::Memory(store) => Arc::new(store.clone()),
+        }
+    }
+
+    pub(crate) fn sessions(&self) -> Arc<dyn SessionRepository> {
+        match self {
+            Self::Sqlite(store) => Arc::new(store.clone()),
+            Self::Memory(store) => Arc::new(store.clone()),
+        }
+    }
+
+    pub(crate) fn health(&self) -> Arc<dyn StoreHealth> {
+        match self {
+            Self::Sqlite(store) => Arc::new(store.clone()),
+            Self::Memory(store) => Arc::new(store.clone()),
+        }
+    }
+
+    /// Closes connections, after the last request.
+    pub(crate) async fn close(&self) {
+        match self {
+            Self::Sqlite(store) => store.close().await,
+            Self::Memory(_) => {}
+        }
+    }
+}
