@@ -2,7 +2,7 @@
 //! `$LATCH_ENV` layer, then `LATCH__SECTION__KEY` environment variables.
 //! Everything is checked here, at start-up, with messages that name the key.
 
-use std::{net::SocketAddr, path::PathBuf, str::FromStr};
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, str::FromStr};
 
 use config::{Config, Environment, File, FileFormat};
 use latch_argon2::Argon2Settings;
@@ -142,12 +142,16 @@ impl Settings {
         let environment = std::env::var("LATCH_ENV")
             .ok()
             .filter(|name| !name.is_empty());
-        Self::load_from(environment.as_deref(), Environment::default())
+        Self::load_from(environment.as_deref(), None)
     }
 
-    /// Reads every layer with the given environment-variable source (tests
-    /// pass their own map instead of the process environment).
-    pub fn load_from(environment: Option<&str>, env: Environment) -> Result<Self, SettingsError> {
+    /// Reads every layer for the named environment, taking `LATCH__...`
+    /// variables from `vars` instead of the process environment when given
+    /// (so tests configure an instance without touching global state).
+    pub fn load_from(
+        environment: Option<&str>,
+        vars: Option<HashMap<String, String>>,
+    ) -> Result<Self, SettingsError> {
         let mut builder = Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
             .add_source(File::with_name("config/default").required(false));
@@ -161,7 +165,9 @@ impl Settings {
         }
         let raw: RawSettings = builder
             .add_source(
-                env.prefix("LATCH")
+                Environment::default()
+                    .source(vars)
+                    .prefix("LATCH")
                     .prefix_separator("__")
                     .separator("__")
                     .try_parsing(true),
@@ -268,8 +274,6 @@ fn parse_duration(key: &str, text: &str) -> Result<Duration, SettingsError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
     fn load(environment: Option<&str>, vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
@@ -277,7 +281,7 @@ mod tests {
             .iter()
             .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
             .collect();
-        Settings::load_from(environment, Environment::default().source(Some(vars)))
+        Settings::load_from(environment, Some(vars))
     }
 
     fn error_of(vars: &[(&str, &str)]) -> String {

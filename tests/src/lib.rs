@@ -1,9 +1,13 @@
 //! Latch's cross-adapter tests and their support code.
 //!
 //! [`contract`] holds the repository contract: what any store must do, as one
-//! suite that [`contract_suite!`] instantiates for a backend.
+//! suite that [`contract_suite!`] instantiates for a backend. [`server`]
+//! starts the real application on a free port, and [`browser`] drives it
+//! over HTTP as a browser would.
 
 // Test support: a step that fails is a test that fails, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
 pub mod contract;
+pub mod server;

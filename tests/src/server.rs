@@ -1,0 +1,64 @@
+//! A real Latch server for end-to-end tests: the whole application, started
+//! through the same code as the binary, on a free loopback port, with its own
+//! SQLite file in a temporary directory.
+
+use std::{collections::HashMap, path::Path};
+
+use latch::{RunningServer, Settings};
+use tempfile::TempDir;
+
+/// A running server and the directory holding its data.
+pub struct TestServer {
+    base_url: String,
+    server: Option<RunningServer>,
+    data_dir: TempDir,
+}
+
+impl TestServer {
+    /// Starts a server on SQLite with the default settings.
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a server with settings overridden as `LATCH__...` variables
+    /// would (for example `("LATCH__STORAGE__BACKEND", "memory")`).
+    pub async fn start_with(overrides: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::tempdir().expect("a temporary directory");
+        let database = data_dir.path().join("latch.db");
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("LATCH__SERVER__LISTEN".into(), "127.0.0.1:0".into()),
+            (
+                "LATCH__STORAGE__SQLITE__PATH".into(),
+                database.display().to_string(),
+            ),
+        ]);
+        for (key, value) in overrides {
+            vars.insert((*key).to_owned(), (*value).to_owned());
+        }
+        let settings = Settings::load_from(None, Some(vars)).expect("valid test settings");
+        let server = latch::start(settings).await.expect("the server starts");
+        Self {
+            base_url: format!("http://{}", server.local_addr()),
+            server: Some(server),
+            data_dir,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The directory holding the server's data.
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// Shuts the server down gracefully (closing the store), keeping its
+    /// data directory for inspection.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("a clean shutdown");
+        }
+    }
+}
