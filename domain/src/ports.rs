@@ -80,6 +80,16 @@ pub trait UserRepository: Send + Sync {
 
     /// Replaces an account's password hash.
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), StorageError>;
+
+    /// Up to `limit` accounts whose username key sorts after `after` (from
+    /// the first when `None`), in key order (by the key's bytes). Walking
+    /// page by page, each starting after the last key of the one before,
+    /// visits every account once in bounded memory (for export).
+    async fn users_page<'a>(
+        &self,
+        after: Option<&'a UsernameKey>,
+        limit: u32,
+    ) -> Result<Vec<User>, StorageError>;
 }
 
 /// Where sessions live.

@@ -54,6 +54,8 @@ macro_rules! contract_suite {
             record_sign_in_sets_last_login_of_that_user_only,
             set_password_hash_replaces_the_hash_of_that_user_only,
             updating_an_unknown_user_changes_nothing,
+            pages_of_users_visit_every_account_once_in_key_order,
+            concurrent_sessions_and_sign_ins_of_one_user_all_land,
             a_session_round_trips_with_its_user,
             a_session_reads_its_user_as_it_is_now,
             an_unknown_session_is_none,

@@ -41,6 +41,20 @@ impl State {
         self.users.get(&id).cloned()
     }
 
+    /// Up to `limit` accounts whose key sorts after `after`, in key order.
+    pub(crate) fn users_page(&self, after: Option<&UsernameKey>, limit: u32) -> Vec<User> {
+        let mut keys: Vec<&UsernameKey> = self
+            .ids_by_key
+            .keys()
+            .filter(|key| after.is_none_or(|after| key.as_str() > after.as_str()))
+            .collect();
+        keys.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+        keys.into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .filter_map(|key| self.user_by_key(key))
+            .collect()
+    }
+
     /// The account with this id, to change in place; `None` leaves nothing to change.
     pub(crate) fn user_mut(&mut self, id: UserId) -> Option<&mut User> {
         self.users.get_mut(&id)

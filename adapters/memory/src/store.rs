@@ -61,6 +61,14 @@ impl UserRepository for MemoryStore {
         }
         Ok(())
     }
+
+    async fn users_page<'a>(
+        &self,
+        after: Option<&'a UsernameKey>,
+        limit: u32,
+    ) -> Result<Vec<User>, StorageError> {
+        Ok(self.state()?.users_page(after, limit))
+    }
 }
 
 #[async_trait]

@@ -90,4 +90,22 @@ impl UserRepository for SqliteStore {
             .map(|_| ())
             .map_err(storage)
     }
+
+    async fn users_page<'a>(
+        &self,
+        after: Option<&'a UsernameKey>,
+        limit: u32,
+    ) -> Result<Vec<User>, StorageError> {
+        // SQLite's BINARY collation compares UTF-8 bytes, as the port asks.
+        let rows = sqlx::query(concat!(
+            select_user!(),
+            " WHERE ?1 IS NULL OR username_key > ?1 ORDER BY username_key LIMIT ?2"
+        ))
+        .bind(after.map(UsernameKey::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage)?;
+        rows.iter().map(columns::user).collect()
+    }
 }

@@ -183,6 +183,78 @@ pub async fn updating_an_unknown_user_changes_nothing(store: StoreUnderTest) {
     assert_eq!(store.users.user_by_id(alice.id).await.unwrap(), Some(alice));
 }
 
+/// Walking the accounts page by page, each page starting after the last key
+/// of the one before, visits every account once, in key order.
+pub async fn pages_of_users_visit_every_account_once_in_key_order(store: StoreUnderTest) {
+    assert_eq!(store.users.users_page(None, 10).await.unwrap(), vec![]);
+    let mut stored = Vec::new();
+    for name in ["mallory", "Bob", "alice", "Zoë", "carol", "ÅSA", "dave"] {
+        let mut account = user(name);
+        account.last_login_at = Some(LATER);
+        store.users.insert_user(&account).await.unwrap();
+        stored.push(account);
+    }
+    stored.sort_by(|a, b| a.username.key().as_str().cmp(b.username.key().as_str()));
+
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.users.users_page(after.as_ref(), 3).await.unwrap();
+        assert!(page.len() <= 3, "a page holds at most `limit` accounts");
+        let Some(last) = page.last() else { break };
+        after = Some(last.username.key().clone());
+        walked.extend(page);
+    }
+    assert_eq!(walked, stored, "every account, every field, in key order");
+
+    let zero = store.users.users_page(None, 0).await.unwrap();
+    assert_eq!(zero, vec![], "a limit of 0 gives nothing");
+    let last = stored.last().unwrap().username.key();
+    let past_the_end = store.users.users_page(Some(last), 10).await.unwrap();
+    assert_eq!(past_the_end, vec![], "nothing after the last key");
+    let after_bob = store.users.users_page(Some(stored[1].username.key()), 2);
+    assert_eq!(after_bob.await.unwrap(), stored[2..4].to_vec());
+}
+
+/// Sessions inserted and sign-ins recorded at the same time, for one
+/// account, all land: every session is there afterwards, the last sign-in is
+/// one of those recorded, and deleting the account's sessions counts them all.
+pub async fn concurrent_sessions_and_sign_ins_of_one_user_all_land(store: StoreUnderTest) {
+    const RACERS: usize = 20;
+    let alice = user("alice");
+    store.users.insert_user(&alice).await.unwrap();
+    let barrier = Arc::new(Barrier::new(RACERS));
+    let mut racers = Vec::with_capacity(RACERS);
+    for index in 0..RACERS {
+        let started = session(&alice);
+        let at = LATER + Duration::milliseconds(i64::try_from(index).unwrap());
+        let (users, sessions, barrier) =
+            (store.users.clone(), store.sessions.clone(), barrier.clone());
+        racers.push(tokio::spawn(async move {
+            barrier.wait().await;
+            sessions.insert_session(&started).await.unwrap();
+            users.record_sign_in(started.user_id, at).await.unwrap();
+            (started, at)
+        }));
+    }
+    let mut recorded = Vec::with_capacity(RACERS);
+    for racer in racers {
+        let (started, at) = racer.await.unwrap();
+        let found = store.sessions.session_with_user(&started.id).await.unwrap();
+        assert_eq!(found.map(|(session, _)| session), Some(started));
+        recorded.push(at);
+    }
+    let now = store.users.user_by_id(alice.id).await.unwrap().unwrap();
+    let last = now.last_login_at.expect("a sign-in was recorded");
+    assert!(recorded.contains(&last), "{last} is one of those recorded");
+    assert_eq!(
+        now.password_hash, alice.password_hash,
+        "nothing else changed"
+    );
+    let deleted = store.sessions.delete_user_sessions(alice.id).await;
+    assert_eq!(deleted.unwrap(), u64::try_from(RACERS).unwrap());
+}
+
 /// A session comes back with its own account, every field as stored.
 pub async fn a_session_round_trips_with_its_user(store: StoreUnderTest) {
     let mut alice = user("alice");
