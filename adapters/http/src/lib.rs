@@ -1,10 +1,11 @@
-//! Latch's web adapter: the HTML pages on Poem, plus the plumbing every
+//! Latch's web adapter: the HTML pages and the JSON API on Poem, plus the plumbing every
 //! browser-facing service needs (session cookies, CSRF, body limits,
 //! security headers, error pages, health checks).
 //!
 //! It talks to the domain only through [`latch_domain::Authenticator`] and
 //! the ports, and to templates only through [`render::PageRenderer`].
 
+pub mod api;
 mod body_limit;
 mod cookies;
 mod csrf_guard;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use latch_domain::{Authenticator, StoreHealth};
 use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get, middleware::Csrf};
 
-use crate::{cookies::CookiePolicy, render::PageRenderer};
+use crate::{body_limit::BodyLimit, cookies::CookiePolicy, render::PageRenderer};
 
 /// The largest request body accepted by default: 16 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
@@ -54,33 +55,48 @@ pub(crate) struct AppState {
     pub(crate) cookies: CookiePolicy,
 }
 
-/// Builds the whole web application as one Poem endpoint.
+/// Builds the whole web application as one Poem endpoint: the pages, the
+/// JSON API under `/api` and its documentation under `/api/docs`.
 pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'static> {
     let cookies = CookiePolicy::new(settings.cookie_secure);
-    let csrf = Csrf::new()
-        .cookie_name(cookies.csrf_cookie_name())
-        .key(settings.csrf_key)
-        .secure(settings.cookie_secure)
-        .http_only(true);
+    let csrf = || {
+        Csrf::new()
+            .cookie_name(cookies.csrf_cookie_name())
+            .key(settings.csrf_key)
+            .secure(settings.cookie_secure)
+            .http_only(true)
+    };
     let state = Arc::new(AppState {
         services: services.clone(),
-        cookies,
+        cookies: cookies.clone(),
     });
+    let secure = settings.cookie_secure;
+    let max_body = settings.max_body_bytes;
 
     let pages = pages::routes()
         .around(visitor::resolve_visitor)
         .around(csrf_guard::require_csrf_token)
-        .with(csrf);
-
-    Route::new()
+        .with(csrf());
+    let site = Route::new()
         .at("/health/live", get(health::live))
         .at("/health/ready", get(health::ready))
         .at("/static/:name", get(pages::asset))
         .nest("/", pages)
-        .data(state)
-        .with(body_limit::BodyLimit::new(settings.max_body_bytes))
+        .with(BodyLimit::new(max_body))
         .catch_all_error(error_pages::renderer(services.pages))
-        .with(security_headers::headers(settings.cookie_secure))
+        .with(security_headers::strict(secure));
+    let api = api::routes()
+        .with(csrf())
+        .with(BodyLimit::new(max_body))
+        .catch_all_error(api::problem_response)
+        .with(security_headers::strict(secure));
+    let docs = api::docs().with(security_headers::docs_page(secure));
+
+    Route::new()
+        .nest("/api/docs", docs)
+        .nest("/api", api)
+        .nest("/", site)
+        .data(state)
         .map_to_response()
         .boxed()
 }

@@ -6,10 +6,24 @@ use poem::middleware::SetHeader;
 /// framing, and forms may post only here.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-/// The security headers; HSTS only when cookies are secure (served over HTTPS).
-pub(crate) fn headers(cookie_secure: bool) -> SetHeader {
+/// The API docs page (Swagger UI) inlines its script and styles, so it alone
+/// may run inline code; it shows no account data and takes no input.
+const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// The security headers of pages and API responses; HSTS only when cookies
+/// are secure (served over HTTPS).
+pub(crate) fn strict(cookie_secure: bool) -> SetHeader {
+    with_policy(CONTENT_SECURITY_POLICY, cookie_secure)
+}
+
+/// The security headers of the API docs page.
+pub(crate) fn docs_page(cookie_secure: bool) -> SetHeader {
+    with_policy(DOCS_CONTENT_SECURITY_POLICY, cookie_secure)
+}
+
+fn with_policy(policy: &'static str, cookie_secure: bool) -> SetHeader {
     let headers = SetHeader::new()
-        .overriding("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        .overriding("Content-Security-Policy", policy)
         .overriding("X-Content-Type-Options", "nosniff")
         .overriding("Referrer-Policy", "same-origin")
         .overriding("Cross-Origin-Opener-Policy", "same-origin");

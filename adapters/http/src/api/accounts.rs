@@ -1,0 +1,274 @@
+//! The API's operations: register, log in, log out, who am I.
+
+use std::sync::Arc;
+
+use latch_domain::{Credentials, LoginError, Password, RegisterError, RegistrationErrors};
+use poem::web::Data;
+use poem_openapi::{ApiResponse, OpenApi, payload::Json};
+
+use super::{
+    caller::Caller,
+    models::{LoginBody, LoginRequest, RegisterRequest, UserEnvelope},
+    problem::{Code, FieldProblem, Problem},
+};
+use crate::AppState;
+
+/// Implements `from_request_error` for a response enum: an error raised
+/// while reading the request (bad JSON, no credentials...) becomes the
+/// variant documented for its status, or `fallback` for any other.
+macro_rules! request_errors {
+    ($response:ident { $($status:literal => $variant:ident),+ ; fallback => $fallback:ident }) => {
+        impl $response {
+            fn from_request_error(error: poem::Error) -> Self {
+                let problem = Problem::from_error(&error);
+                match problem.status {
+                    $($status => Self::$variant(problem.json()),)+
+                    _ => Self::$fallback(problem.json()),
+                }
+            }
+        }
+    };
+}
+
+/// Responses of `POST /api/register`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "RegisterResponse::from_request_error")]
+pub enum RegisterResponse {
+    /// The account was created.
+    #[oai(status = 201)]
+    Created(Json<UserEnvelope>),
+    /// The body is not JSON of the documented shape (`malformed_request`).
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// That username is taken (`username_taken`).
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// The body is larger than 16 KiB (`payload_too_large`).
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+    /// The body is not `application/json` (`unsupported_media_type`).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+    /// A field is invalid; `errors` says which and why (`invalid_input`).
+    #[oai(status = 422, content_type = "application/problem+json")]
+    Invalid(Json<Problem>),
+    /// The store is unreachable (`storage_unavailable`); try again later.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+request_errors!(RegisterResponse {
+    400 => BadRequest, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 503 => Unavailable;
+    fallback => BadRequest
+});
+
+/// Responses of `POST /api/login`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "LoginResponse::from_request_error")]
+pub enum LoginResponse {
+    /// Signed in: a new session and its bearer token.
+    #[oai(status = 200)]
+    SignedIn(Json<LoginBody>),
+    /// The body is not JSON of the documented shape (`malformed_request`).
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// Unknown username or wrong password: one answer for both
+    /// (`invalid_credentials`).
+    #[oai(status = 401, content_type = "application/problem+json")]
+    InvalidCredentials(Json<Problem>),
+    /// The body is larger than 16 KiB (`payload_too_large`).
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+    /// The body is not `application/json` (`unsupported_media_type`).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+    /// The store is unreachable (`storage_unavailable`); try again later.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+request_errors!(LoginResponse {
+    400 => BadRequest, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 503 => Unavailable;
+    fallback => BadRequest
+});
+
+/// Responses of `POST /api/logout`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "LogoutResponse::from_request_error")]
+pub enum LogoutResponse {
+    /// The session was deleted; its token no longer works.
+    #[oai(status = 204)]
+    LoggedOut,
+    /// No valid token or session cookie (`unauthorized`).
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// Cookie authentication without a valid `X-CSRF-Token` (`csrf_failed`).
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// The store is unreachable (`storage_unavailable`); try again later.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+request_errors!(LogoutResponse {
+    401 => Unauthorized, 403 => Forbidden, 503 => Unavailable;
+    fallback => Unauthorized
+});
+
+/// Responses of `GET /api/me`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "MeResponse::from_request_error")]
+pub enum MeResponse {
+    /// The signed-in account.
+    #[oai(status = 200)]
+    Me(Json<UserEnvelope>),
+    /// No valid token or session cookie (`unauthorized`).
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// The store is unreachable (`storage_unavailable`); try again later.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+request_errors!(MeResponse {
+    401 => Unauthorized, 503 => Unavailable;
+    fallback => Unauthorized
+});
+
+fn storage_problem(error: impl std::fmt::Display) -> Json<Problem> {
+    tracing::error!(%error, "store unavailable");
+    Problem::new(
+        Code::StorageUnavailable,
+        "The store is temporarily unavailable; try again shortly.",
+    )
+    .json()
+}
+
+fn hasher_problem(error: impl std::fmt::Display) -> Json<Problem> {
+    tracing::error!(%error, "password hashing unavailable");
+    Problem::new(
+        Code::TemporarilyUnavailable,
+        "The service is temporarily unavailable; try again shortly.",
+    )
+    .json()
+}
+
+fn invalid_input(errors: RegistrationErrors) -> Json<Problem> {
+    let fields = [
+        ("username", errors.username.map(|error| error.to_string())),
+        ("password", errors.password.map(|error| error.to_string())),
+    ];
+    let mut problem = Problem::new(Code::InvalidInput, "Some fields are invalid; see `errors`.");
+    problem.errors = Some(
+        fields
+            .into_iter()
+            .filter_map(|(field, message)| {
+                message.map(|message| FieldProblem {
+                    field: field.to_owned(),
+                    message,
+                })
+            })
+            .collect(),
+    );
+    problem.json()
+}
+
+/// Accounts and sessions over JSON.
+pub(crate) struct AccountsApi;
+
+#[OpenApi]
+impl AccountsApi {
+    /// Create an account.
+    #[oai(path = "/register", method = "post", operation_id = "register")]
+    async fn register(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: Json<RegisterRequest>,
+    ) -> RegisterResponse {
+        let RegisterRequest { username, password } = body.0;
+        match state
+            .services
+            .auth
+            .register(&username, &Password::new(password))
+            .await
+        {
+            Ok(user) => {
+                tracing::info!(
+                    event = "registered",
+                    username_key = user.username.key().as_str(),
+                    "account created"
+                );
+                RegisterResponse::Created(Json((&user).into()))
+            }
+            Err(RegisterError::InvalidInput(errors)) => {
+                RegisterResponse::Invalid(invalid_input(errors))
+            }
+            Err(RegisterError::UsernameTaken) => RegisterResponse::Conflict(
+                Problem::new(Code::UsernameTaken, "That username is taken.").json(),
+            ),
+            Err(RegisterError::Storage(error)) => {
+                RegisterResponse::Unavailable(storage_problem(error))
+            }
+            Err(RegisterError::Hasher(error)) => {
+                RegisterResponse::Unavailable(hasher_problem(error))
+            }
+        }
+    }
+
+    /// Sign in: a new session, whose token is sent back as a bearer token.
+    #[oai(path = "/login", method = "post", operation_id = "login")]
+    async fn login(&self, state: Data<&Arc<AppState>>, body: Json<LoginRequest>) -> LoginResponse {
+        let LoginRequest { username, password } = body.0;
+        let credentials = Credentials {
+            username,
+            password: Password::new(password),
+        };
+        match state.services.auth.log_in(&credentials, None).await {
+            Ok(sign_in) => {
+                tracing::info!(
+                    event = "sign_in_succeeded",
+                    username_key = sign_in.user.username.key().as_str(),
+                    session = %sign_in.session.id.fingerprint(),
+                    "signed in through the API"
+                );
+                LoginResponse::SignedIn(Json((&sign_in).into()))
+            }
+            Err(LoginError::InvalidCredentials) => {
+                tracing::info!(
+                    event = "sign_in_failed",
+                    username_key =
+                        latch_domain::UsernameKey::from_input(&credentials.username).as_str(),
+                    "invalid username or password"
+                );
+                LoginResponse::InvalidCredentials(
+                    Problem::new(Code::InvalidCredentials, "Invalid username or password.").json(),
+                )
+            }
+            Err(LoginError::Storage(error)) => LoginResponse::Unavailable(storage_problem(error)),
+            Err(LoginError::Hasher(error)) => LoginResponse::Unavailable(hasher_problem(error)),
+        }
+    }
+
+    /// End the calling session.
+    #[oai(path = "/logout", method = "post", operation_id = "logout")]
+    async fn logout(&self, state: Data<&Arc<AppState>>, caller: Caller) -> LogoutResponse {
+        match state.services.auth.log_out(&caller.token).await {
+            Ok(()) => {
+                tracing::info!(
+                    event = "signed_out",
+                    username_key = caller.signed_in.user.username.key().as_str(),
+                    session = %caller.token.id().fingerprint(),
+                    "signed out through the API"
+                );
+                LogoutResponse::LoggedOut
+            }
+            Err(error) => LogoutResponse::Unavailable(storage_problem(error)),
+        }
+    }
+
+    /// The signed-in account.
+    #[oai(path = "/me", method = "get", operation_id = "me")]
+    async fn me(&self, caller: Caller) -> MeResponse {
+        MeResponse::Me(Json((&caller.signed_in.user).into()))
+    }
+}

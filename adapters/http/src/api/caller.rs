@@ -1,0 +1,150 @@
+//! Who is calling the API: a bearer token or the pages' session cookie.
+//! Cookie-authenticated calls with unsafe methods must also carry the CSRF
+//! token in `X-CSRF-Token`; bearer calls need none (no browser attaches a
+//! bearer token by itself).
+
+use std::sync::Arc;
+
+use latch_domain::{SessionToken, SignedIn};
+use poem::{Request, RequestBody, Result, web::CsrfVerifier};
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ExtractParamOptions,
+    registry::{MetaSecurityScheme, Registry},
+};
+
+use super::problem::{Code, Problem, ProblemError};
+use crate::AppState;
+
+/// The name of the bearer scheme in the OpenAPI document.
+const BEARER_SCHEME: &str = "bearer";
+/// The name of the cookie scheme in the OpenAPI document.
+const COOKIE_SCHEME: &str = "session_cookie";
+
+/// A signed-in caller: their account and session, and the token used.
+pub(crate) struct Caller {
+    pub(crate) signed_in: SignedIn,
+    pub(crate) token: SessionToken,
+}
+
+fn refuse(code: Code, detail: &str) -> poem::Error {
+    ProblemError(Problem::new(code, detail)).into()
+}
+
+/// The token from `Authorization: Bearer ...`: `None` without the header,
+/// an error with a malformed one.
+fn bearer_token(req: &Request) -> Result<Option<SessionToken>> {
+    let Some(header) = req.header("authorization") else {
+        return Ok(None);
+    };
+    let token = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .and_then(|(_, token)| SessionToken::parse(token.trim()));
+    match token {
+        Some(token) => Ok(Some(token)),
+        None => Err(refuse(
+            Code::Unauthorized,
+            "The Authorization header must be `Bearer <token>` with a token from /api/login.",
+        )),
+    }
+}
+
+impl<'a> ApiExtractor<'a> for Caller {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        registry.create_security_scheme(
+            BEARER_SCHEME,
+            MetaSecurityScheme {
+                ty: "http",
+                description: Some(
+                    "The token from `POST /api/login`, as `Authorization: Bearer <token>`.",
+                ),
+                name: None,
+                key_in: None,
+                scheme: Some("bearer"),
+                bearer_format: Some("opaque"),
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+        registry.create_security_scheme(
+            COOKIE_SCHEME,
+            MetaSecurityScheme {
+                ty: "apiKey",
+                description: Some(
+                    "The pages' session cookie, for same-origin scripts (named `__Host-latch_session` when cookies are secure). Unsafe methods must also send the page's CSRF token (its `<meta name=\"csrf-token\">`) in `X-CSRF-Token`.",
+                ),
+                name: Some("latch_session"),
+                key_in: Some("cookie"),
+                scheme: None,
+                bearer_format: None,
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec![BEARER_SCHEME, COOKIE_SCHEME]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> Result<Self> {
+        let state = req
+            .data::<Arc<AppState>>()
+            .ok_or_else(|| refuse(Code::InternalError, "The application state is missing."))?;
+        let token = match bearer_token(req)? {
+            Some(token) => token,
+            None => {
+                let token = state.cookies.session_token(req.cookie()).ok_or_else(|| {
+                    refuse(
+                        Code::Unauthorized,
+                        "Sign in first: send a bearer token or the session cookie.",
+                    )
+                })?;
+                if !req.method().is_safe() {
+                    let valid = match (
+                        req.header("x-csrf-token"),
+                        req.extensions().get::<CsrfVerifier>(),
+                    ) {
+                        (Some(csrf), Some(verifier)) => verifier.is_valid(csrf),
+                        _ => false,
+                    };
+                    if !valid {
+                        return Err(refuse(
+                            Code::CsrfFailed,
+                            "A cookie-authenticated request must carry a valid X-CSRF-Token header.",
+                        ));
+                    }
+                }
+                token
+            }
+        };
+        let signed_in = state
+            .services
+            .auth
+            .signed_in(&token)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "store unavailable");
+                refuse(
+                    Code::StorageUnavailable,
+                    "The store is temporarily unavailable.",
+                )
+            })?
+            .ok_or_else(|| {
+                refuse(
+                    Code::Unauthorized,
+                    "The session has ended or never existed: sign in again.",
+                )
+            })?;
+        Ok(Self { signed_in, token })
+    }
+}
