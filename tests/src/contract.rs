@@ -28,7 +28,7 @@ mod fixtures;
 mod run;
 mod store;
 
-pub use run::{NO_SKIP_VARIABLE, run};
+pub use run::{NO_SKIP_VARIABLE, run, skip};
 pub use store::{StoreUnderTest, Unavailable};
 
 /// Expands to one `#[test]` per contract case, each running against a fresh

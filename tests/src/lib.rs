@@ -3,11 +3,13 @@
 //! [`contract`] holds the repository contract: what any store must do, as one
 //! suite that [`contract_suite!`] instantiates for a backend. [`server`]
 //! starts the real application on a free port, and [`browser`] drives it
-//! over HTTP as a browser would.
+//! over HTTP as a browser would. [`mongo`] gives each MongoDB test a
+//! database of its own on the server named by `MONGODB_URI`.
 
 // Test support: a step that fails is a test that fails, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
 pub mod contract;
+pub mod mongo;
 pub mod server;

@@ -29,13 +29,16 @@ where
     runtime.block_on(async move {
         match factory().await {
             Ok(store) => case(store).await,
-            Err(unavailable) => skip(name, &unavailable),
+            Err(unavailable) => skip(&format!("contract case {name}"), &unavailable),
         }
     });
 }
 
-fn skip(name: &str, unavailable: &Unavailable) {
-    let line = format!("SKIPPED: {unavailable} (contract case {name})");
+/// Reports that the test named `what` could not run: writes
+/// `SKIPPED: <reason> (<what>)` straight to stderr, or panics if
+/// [`NO_SKIP_VARIABLE`] is `1`. For tests outside the contract too.
+pub fn skip(what: &str, unavailable: &Unavailable) {
+    let line = format!("SKIPPED: {unavailable} ({what})");
     if std::env::var(NO_SKIP_VARIABLE).is_ok_and(|value| value == "1") {
         panic!("{line}, and {NO_SKIP_VARIABLE}=1 forbids skipping");
     }

@@ -1,0 +1,199 @@
+//! How domain values become BSON documents and back. Field names live here
+//! and nowhere else.
+
+use latch_domain::{PasswordHash, Session, SessionId, StorageError, User, UserId, Username};
+use mongodb::bson::{Binary, Bson, DateTime, Document, doc, spec::BinarySubtype};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::CorruptDocument;
+
+/// The accounts' collection.
+pub(crate) const USERS: &str = "users";
+/// The sessions' collection.
+pub(crate) const SESSIONS: &str = "sessions";
+
+/// Field names.
+pub(crate) mod field {
+    /// Every document's key: a user's UUID, a session's digest.
+    pub(crate) const ID: &str = "_id";
+    /// The name as its owner wrote it.
+    pub(crate) const USERNAME: &str = "username";
+    /// The case-folded NFKC key that decides uniqueness.
+    pub(crate) const USERNAME_KEY: &str = "username_key";
+    /// The PHC string.
+    pub(crate) const PASSWORD_HASH: &str = "password_hash";
+    /// When the account or session was created.
+    pub(crate) const CREATED_AT: &str = "created_at";
+    /// The last successful sign-in; absent before the first.
+    pub(crate) const LAST_LOGIN_AT: &str = "last_login_at";
+    /// A session's account.
+    pub(crate) const USER_ID: &str = "user_id";
+    /// When a session ends.
+    pub(crate) const EXPIRES_AT: &str = "expires_at";
+}
+
+/// A user id as a BSON UUID (binary subtype 4).
+pub(crate) fn user_id(id: UserId) -> Bson {
+    Bson::Binary(Binary {
+        subtype: BinarySubtype::Uuid,
+        bytes: id.as_uuid().as_bytes().to_vec(),
+    })
+}
+
+/// A session digest as a BSON binary (subtype 0, 32 bytes).
+pub(crate) fn session_id(id: &SessionId) -> Bson {
+    Bson::Binary(Binary {
+        subtype: BinarySubtype::Generic,
+        bytes: id.as_bytes().to_vec(),
+    })
+}
+
+/// A time as a BSON date; anything finer than a millisecond is dropped.
+pub(crate) fn date(at: OffsetDateTime) -> Result<DateTime, StorageError> {
+    let millis = at.unix_timestamp_nanos().div_euclid(1_000_000);
+    i64::try_from(millis)
+        .map(DateTime::from_millis)
+        .map_err(|_| StorageError::new(format!("{at} is out of range for a BSON date")))
+}
+
+/// An account as stored in `users`.
+pub(crate) fn user_document(user: &User) -> Result<Document, StorageError> {
+    let mut document = doc! {
+        field::ID: user_id(user.id),
+        field::USERNAME: user.username.as_str(),
+        field::USERNAME_KEY: user.username.key().as_str(),
+        field::PASSWORD_HASH: user.password_hash.as_str(),
+        field::CREATED_AT: date(user.created_at)?,
+    };
+    if let Some(at) = user.last_login_at {
+        document.insert(field::LAST_LOGIN_AT, date(at)?);
+    }
+    Ok(document)
+}
+
+/// A session as stored in `sessions`.
+pub(crate) fn session_document(session: &Session) -> Result<Document, StorageError> {
+    Ok(doc! {
+        field::ID: session_id(&session.id),
+        field::USER_ID: user_id(session.user_id),
+        field::CREATED_AT: date(session.created_at)?,
+        field::EXPIRES_AT: date(session.expires_at)?,
+    })
+}
+
+/// Reads an account written by [`user_document`].
+pub(crate) fn user_from(document: &Document) -> Result<User, StorageError> {
+    let fields = Fields::new(USERS, document);
+    Ok(User {
+        id: fields.user_id(field::ID)?,
+        username: Username::from_stored(fields.string(field::USERNAME)?),
+        password_hash: PasswordHash::new(fields.string(field::PASSWORD_HASH)?),
+        created_at: fields.time(field::CREATED_AT)?,
+        last_login_at: fields.optional_time(field::LAST_LOGIN_AT)?,
+    })
+}
+
+/// Reads a session written by [`session_document`].
+pub(crate) fn session_from(document: &Document) -> Result<Session, StorageError> {
+    let fields = Fields::new(SESSIONS, document);
+    Ok(Session {
+        id: fields.session_id(field::ID)?,
+        user_id: fields.user_id(field::USER_ID)?,
+        created_at: fields.time(field::CREATED_AT)?,
+        expires_at: fields.time(field::EXPIRES_AT)?,
+    })
+}
+
+/// Typed reads from one document, with errors naming the field.
+struct Fields<'a> {
+    collection: &'static str,
+    document: &'a Document,
+}
+
+impl<'a> Fields<'a> {
+    fn new(collection: &'static str, document: &'a Document) -> Self {
+        Self {
+            collection,
+            document,
+        }
+    }
+
+    fn corrupt(&self, field: &'static str, detail: impl Into<String>) -> StorageError {
+        CorruptDocument {
+            collection: self.collection,
+            field,
+            detail: detail.into(),
+        }
+        .into()
+    }
+
+    fn get(&self, field: &'static str) -> Result<&'a Bson, StorageError> {
+        self.document
+            .get(field)
+            .ok_or_else(|| self.corrupt(field, "is missing"))
+    }
+
+    fn string(&self, field: &'static str) -> Result<String, StorageError> {
+        match self.get(field)? {
+            Bson::String(text) => Ok(text.clone()),
+            other => Err(self.corrupt(
+                field,
+                format!("is a {:?}, not a string", other.element_type()),
+            )),
+        }
+    }
+
+    fn binary(
+        &self,
+        field: &'static str,
+        subtype: BinarySubtype,
+    ) -> Result<&'a [u8], StorageError> {
+        match self.get(field)? {
+            Bson::Binary(binary) if binary.subtype == subtype => Ok(&binary.bytes),
+            other => Err(self.corrupt(
+                field,
+                format!("is not a binary of subtype {subtype:?}: {other}"),
+            )),
+        }
+    }
+
+    fn user_id(&self, field: &'static str) -> Result<UserId, StorageError> {
+        let bytes = self.binary(field, BinarySubtype::Uuid)?;
+        let bytes: [u8; 16] = bytes
+            .try_into()
+            .map_err(|_| self.corrupt(field, format!("holds {} bytes, not 16", bytes.len())))?;
+        Ok(UserId::from_uuid(Uuid::from_bytes(bytes)))
+    }
+
+    fn session_id(&self, field: &'static str) -> Result<SessionId, StorageError> {
+        let bytes = self.binary(field, BinarySubtype::Generic)?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| self.corrupt(field, format!("holds {} bytes, not 32", bytes.len())))?;
+        Ok(SessionId::from_bytes(bytes))
+    }
+
+    fn time(&self, field: &'static str) -> Result<OffsetDateTime, StorageError> {
+        match self.get(field)? {
+            Bson::DateTime(at) => {
+                time_from(*at).ok_or_else(|| self.corrupt(field, format!("{at} is out of range")))
+            }
+            other => Err(self.corrupt(
+                field,
+                format!("is a {:?}, not a date", other.element_type()),
+            )),
+        }
+    }
+
+    fn optional_time(&self, field: &'static str) -> Result<Option<OffsetDateTime>, StorageError> {
+        match self.document.get(field) {
+            None | Some(Bson::Null) => Ok(None),
+            Some(_) => self.time(field).map(Some),
+        }
+    }
+}
+
+fn time_from(at: DateTime) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.timestamp_millis()) * 1_000_000).ok()
+}

@@ -1,0 +1,78 @@
+//! The indexes, made at start-up. Creating an index that exists with the
+//! same keys and options does nothing, so every instance may run this at
+//! every start.
+
+use std::time::Duration;
+
+use mongodb::{
+    Collection, IndexModel,
+    bson::{Document, doc},
+    options::IndexOptions,
+};
+
+use crate::{documents::field, error::command_code};
+
+/// Codes a server answers with when it lacks a feature (`NotImplemented`,
+/// `CommandNotSupported`, `InvalidOptions`); FerretDB 1.x gives the first
+/// for TTL indexes.
+const UNSUPPORTED: [i32; 3] = [238, 115, 72];
+
+/// Makes every index the store relies on. Returns whether the TTL index on
+/// session expiry exists: when the server does not support TTL indexes, a
+/// plain index on `expires_at` is made instead and a warning logged.
+///
+/// The session digest is each session's `_id`, which MongoDB keeps unique
+/// without another index.
+pub(crate) async fn ensure(
+    users: &Collection<Document>,
+    sessions: &Collection<Document>,
+) -> Result<bool, mongodb::error::Error> {
+    users
+        .create_index(index(
+            doc! { field::USERNAME_KEY: 1 },
+            IndexOptions::builder()
+                .name("username_key_unique".to_owned())
+                .unique(true)
+                .build(),
+        ))
+        .await?;
+    sessions
+        .create_index(index(
+            doc! { field::USER_ID: 1 },
+            IndexOptions::builder()
+                .name("sessions_by_user".to_owned())
+                .build(),
+        ))
+        .await?;
+    let ttl = index(
+        doc! { field::EXPIRES_AT: 1 },
+        IndexOptions::builder()
+            .name("sessions_expire".to_owned())
+            .expire_after(Duration::ZERO)
+            .build(),
+    );
+    match sessions.create_index(ttl).await {
+        Ok(_) => Ok(true),
+        Err(error) if command_code(&error).is_some_and(|code| UNSUPPORTED.contains(&code)) => {
+            tracing::warn!(
+                error = %error.kind,
+                "this MongoDB server does not support TTL indexes: expired sessions are refused \
+                 when read and deleted then, but not removed by the server on its own"
+            );
+            sessions
+                .create_index(index(
+                    doc! { field::EXPIRES_AT: 1 },
+                    IndexOptions::builder()
+                        .name("sessions_by_expiry".to_owned())
+                        .build(),
+                ))
+                .await?;
+            Ok(false)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn index(keys: Document, options: IndexOptions) -> IndexModel {
+    IndexModel::builder().keys(keys).options(options).build()
+}

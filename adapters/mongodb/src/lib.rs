@@ -1,0 +1,23 @@
+//! Latch's scale-out store: accounts and sessions in MongoDB (collections
+//! `users` and `sessions`), shared by every Latch instance that points at the
+//! same database.
+//!
+//! Documents are mapped here, field by field: ids are BSON binaries (UUIDs
+//! with subtype 4, session digests with subtype 0), times BSON dates
+//! (milliseconds). Nothing of BSON reaches the domain. Indexes are made at
+//! start-up, idempotently: a unique index on the username key, the session
+//! digest as `_id`, an index on a session's `user_id`, and a TTL index on its
+//! `expires_at` where the server supports one.
+
+mod documents;
+mod error;
+mod health;
+mod indexes;
+mod sessions;
+mod store;
+mod target;
+mod users;
+
+pub use error::ConnectError;
+pub use store::{MongoSettings, MongoStore};
+pub use target::Target;

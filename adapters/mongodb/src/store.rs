@@ -1,0 +1,113 @@
+//! Connecting to MongoDB, and the store's handles.
+
+use std::time::Duration;
+
+use latch_domain::StorageError;
+use mongodb::{
+    Client, Collection, Database,
+    bson::{Document, doc},
+    options::ClientOptions,
+};
+
+use crate::{
+    documents::{SESSIONS, USERS},
+    error::{ConnectError, storage},
+    indexes,
+    target::Target,
+};
+
+/// Where the store lives and how long to wait for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MongoSettings {
+    /// A `mongodb://` URI: hosts, credentials, options such as `replicaSet`
+    /// or `tls=true`.
+    pub uri: String,
+    /// The database holding the `users` and `sessions` collections.
+    pub database: String,
+    /// How long to wait to connect, and to find a server for each
+    /// operation, before giving up.
+    pub timeout: Duration,
+}
+
+/// Accounts and sessions in one MongoDB database. Clones share one client
+/// (and its connection pool).
+#[derive(Debug, Clone)]
+pub struct MongoStore {
+    client: Client,
+    pub(crate) database: Database,
+    pub(crate) users: Collection<Document>,
+    pub(crate) sessions: Collection<Document>,
+    expires_sessions_itself: bool,
+}
+
+impl MongoStore {
+    /// Connects, checks that the server answers (within `settings.timeout`)
+    /// and makes the indexes it lacks.
+    pub async fn connect(settings: &MongoSettings) -> Result<Self, ConnectError> {
+        let target = Target::of_uri(&settings.uri);
+        let scrub =
+            |error: mongodb::error::Error| Target::scrub(&settings.uri, &error.kind.to_string());
+        let mut options = ClientOptions::parse(&settings.uri).await.map_err(|error| {
+            ConnectError::InvalidUri {
+                target: target.clone(),
+                detail: scrub(error),
+            }
+        })?;
+        options.app_name.get_or_insert_with(|| "latch".to_owned());
+        options.connect_timeout = Some(settings.timeout);
+        options.server_selection_timeout = Some(settings.timeout);
+        let client = Client::with_options(options).map_err(|error| ConnectError::InvalidUri {
+            target: target.clone(),
+            detail: scrub(error),
+        })?;
+        let database = client.database(&settings.database);
+        let unreachable = |detail: String| ConnectError::Unreachable {
+            target: target.clone(),
+            timeout: settings.timeout,
+            detail,
+        };
+        // Server selection gives up after the timeout; the outer limit only
+        // guards against a server that accepts and then never answers.
+        let ping = database.run_command(doc! { "ping": 1 });
+        match tokio::time::timeout(settings.timeout + Duration::from_secs(1), ping).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => return Err(unreachable(scrub(error))),
+            Err(_) => return Err(unreachable("no answer to ping".to_owned())),
+        }
+        let users = database.collection(USERS);
+        let sessions = database.collection(SESSIONS);
+        let expires_sessions_itself =
+            indexes::ensure(&users, &sessions)
+                .await
+                .map_err(|error| ConnectError::Indexes {
+                    target: target.clone(),
+                    detail: scrub(error),
+                })?;
+        Ok(Self {
+            client,
+            database,
+            users,
+            sessions,
+            expires_sessions_itself,
+        })
+    }
+
+    /// Whether the server removes expired sessions by itself (a TTL index
+    /// on `expires_at`). Either way an expired session is never honoured:
+    /// the domain checks expiry on every read.
+    pub fn expires_sessions_itself(&self) -> bool {
+        self.expires_sessions_itself
+    }
+
+    /// Deletes the whole database: accounts, sessions and indexes. For
+    /// tests that made a database of their own; never called by Latch.
+    pub async fn drop_database(&self) -> Result<(), StorageError> {
+        self.database.drop().await.map_err(storage)
+    }
+
+    /// Closes the connections, for graceful shutdown; calls made afterwards
+    /// fail with a storage error.
+    pub async fn close(&self) {
+        self.client.clone().shutdown().immediate(true).await;
+    }
+}

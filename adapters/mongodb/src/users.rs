@@ -1,0 +1,119 @@
+//! Accounts: the `users` collection.
+
+use async_trait::async_trait;
+use latch_domain::{
+    InsertUserError, PasswordHash, StorageError, User, UserId, UserRepository, UsernameKey,
+};
+use mongodb::{
+    bson::{Document, doc},
+    options::FindOptions,
+};
+use time::OffsetDateTime;
+
+use crate::{
+    documents::{self, date, field},
+    error::{duplicate_key_message, storage},
+    store::MongoStore,
+};
+
+#[async_trait]
+impl UserRepository for MongoStore {
+    /// One `insertOne`: the unique index on the username key decides a race
+    /// between two registrations, and its duplicate-key error (11000) is
+    /// "username taken". A clash on `_id` is a storage error instead.
+    async fn insert_user(&self, user: &User) -> Result<(), InsertUserError> {
+        let document = documents::user_document(user)?;
+        let Err(error) = self.users.insert_one(document).await else {
+            return Ok(());
+        };
+        let Some(message) = duplicate_key_message(&error) else {
+            return Err(storage(error).into());
+        };
+        // MongoDB names the index in the message; FerretDB does not, so
+        // then the existing documents tell which key clashed.
+        let id_clash = if message.contains("username_key") {
+            false
+        } else if message.contains("_id_") {
+            true
+        } else {
+            self.user_by_id(user.id).await?.is_some()
+        };
+        if id_clash {
+            Err(StorageError::new(format!("an account with id {} already exists", user.id)).into())
+        } else {
+            Err(InsertUserError::UsernameTaken)
+        }
+    }
+
+    async fn user_by_key(&self, key: &UsernameKey) -> Result<Option<User>, StorageError> {
+        self.find_user(doc! { field::USERNAME_KEY: key.as_str() })
+            .await
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError> {
+        self.find_user(doc! { field::ID: documents::user_id(id) })
+            .await
+    }
+
+    /// One atomic `$set`, never a read followed by a write.
+    async fn record_sign_in(&self, id: UserId, at: OffsetDateTime) -> Result<(), StorageError> {
+        self.users
+            .update_one(
+                doc! { field::ID: documents::user_id(id) },
+                doc! { "$set": { field::LAST_LOGIN_AT: date(at)? } },
+            )
+            .await
+            .map(|_| ())
+            .map_err(storage)
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), StorageError> {
+        self.users
+            .update_one(
+                doc! { field::ID: documents::user_id(id) },
+                doc! { "$set": { field::PASSWORD_HASH: hash.as_str() } },
+            )
+            .await
+            .map(|_| ())
+            .map_err(storage)
+    }
+
+    /// A range query on the unique username-key index, sorted by it; MongoDB
+    /// compares strings by their UTF-8 bytes when no collation is given.
+    async fn users_page<'a>(
+        &self,
+        after: Option<&'a UsernameKey>,
+        limit: u32,
+    ) -> Result<Vec<User>, StorageError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let filter = match after {
+            Some(key) => doc! { field::USERNAME_KEY: { "$gt": key.as_str() } },
+            None => Document::new(),
+        };
+        let options = FindOptions::builder()
+            .sort(doc! { field::USERNAME_KEY: 1 })
+            .limit(i64::from(limit))
+            .build();
+        let mut cursor = self
+            .users
+            .find(filter)
+            .with_options(options)
+            .await
+            .map_err(storage)?;
+        let mut page = Vec::new();
+        while cursor.advance().await.map_err(storage)? {
+            let document: Document = cursor.deserialize_current().map_err(storage)?;
+            page.push(documents::user_from(&document)?);
+        }
+        Ok(page)
+    }
+}
+
+impl MongoStore {
+    async fn find_user(&self, filter: Document) -> Result<Option<User>, StorageError> {
+        let found = self.users.find_one(filter).await.map_err(storage)?;
+        found.as_ref().map(documents::user_from).transpose()
+    }
+}
