@@ -6,6 +6,7 @@
 //! the ports, and to templates only through [`render::PageRenderer`].
 
 pub mod api;
+mod audit;
 mod body_limit;
 mod cookies;
 mod csrf_guard;

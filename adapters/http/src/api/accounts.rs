@@ -11,7 +11,10 @@ use super::{
     models::{LoginBody, LoginRequest, RegisterRequest, UserEnvelope},
     problem::{Code, FieldProblem, Problem},
 };
-use crate::AppState;
+use crate::{
+    AppState,
+    audit::{self, Channel},
+};
 
 /// Implements `from_request_error` for a response enum: an error raised
 /// while reading the request (bad JSON, no credentials...) becomes the
@@ -193,11 +196,7 @@ impl AccountsApi {
             .await
         {
             Ok(user) => {
-                tracing::info!(
-                    event = "registered",
-                    username_key = user.username.key().as_str(),
-                    "account created"
-                );
+                audit::registered(Channel::Api, &user);
                 RegisterResponse::Created(Json((&user).into()))
             }
             Err(RegisterError::InvalidInput(errors)) => {
@@ -225,21 +224,11 @@ impl AccountsApi {
         };
         match state.services.auth.log_in(&credentials, None).await {
             Ok(sign_in) => {
-                tracing::info!(
-                    event = "sign_in_succeeded",
-                    username_key = sign_in.user.username.key().as_str(),
-                    session = %sign_in.session.id.fingerprint(),
-                    "signed in through the API"
-                );
+                audit::sign_in_succeeded(Channel::Api, &sign_in);
                 LoginResponse::SignedIn(Json((&sign_in).into()))
             }
             Err(LoginError::InvalidCredentials) => {
-                tracing::info!(
-                    event = "sign_in_failed",
-                    username_key =
-                        latch_domain::UsernameKey::from_input(&credentials.username).as_str(),
-                    "invalid username or password"
-                );
+                audit::sign_in_failed(Channel::Api, &credentials.username);
                 LoginResponse::InvalidCredentials(
                     Problem::new(Code::InvalidCredentials, "Invalid username or password.").json(),
                 )
@@ -254,12 +243,7 @@ impl AccountsApi {
     async fn logout(&self, state: Data<&Arc<AppState>>, caller: Caller) -> LogoutResponse {
         match state.services.auth.log_out(&caller.token).await {
             Ok(()) => {
-                tracing::info!(
-                    event = "signed_out",
-                    username_key = caller.signed_in.user.username.key().as_str(),
-                    session = %caller.token.id().fingerprint(),
-                    "signed out through the API"
-                );
+                audit::signed_out(Channel::Api, Some(&caller.signed_in.user), &caller.token);
                 LogoutResponse::LoggedOut
             }
             Err(error) => LogoutResponse::Unavailable(storage_problem(error)),

@@ -9,7 +9,10 @@ use poem::{
 use serde::Deserialize;
 
 use super::{Ui, internal_error, see_other, store_unavailable};
-use crate::render::{FieldErrors, FormView, Page};
+use crate::{
+    audit::{self, Channel},
+    render::{FieldErrors, FormView, Page},
+};
 
 /// `?next=` on the sign-in page.
 #[derive(Deserialize, Default)]
@@ -54,23 +57,13 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Re
     let previous = ui.state.cookies.session_token(ui.jar);
     match ui.auth().log_in(&credentials, previous.as_ref()).await {
         Ok(sign_in) => {
-            tracing::info!(
-                event = "sign_in_succeeded",
-                username_key = sign_in.user.username.key().as_str(),
-                session = %sign_in.session.id.fingerprint(),
-                "signed in"
-            );
+            audit::sign_in_succeeded(Channel::Pages, &sign_in);
             ui.state.cookies.set_session(ui.jar, &sign_in.token);
             ui.state.cookies.rotate_csrf(ui.jar);
             Ok(see_other(next.as_deref().unwrap_or("/")))
         }
         Err(LoginError::InvalidCredentials) => {
-            tracing::info!(
-                event = "sign_in_failed",
-                username_key =
-                    latch_domain::UsernameKey::from_input(&credentials.username).as_str(),
-                "invalid username or password"
-            );
+            audit::sign_in_failed(Channel::Pages, &credentials.username);
             let message = Some("Invalid username or password.".to_owned());
             render_form(
                 &ui,

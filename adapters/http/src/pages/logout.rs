@@ -3,7 +3,11 @@
 use poem::{Response, Result, handler, http::StatusCode};
 
 use super::{Ui, see_other, store_unavailable};
-use crate::{cookies::Flash, render::Page};
+use crate::{
+    audit::{self, Channel},
+    cookies::Flash,
+    render::Page,
+};
 
 /// Offers a Log out button to signed-in visitors; others go home.
 #[handler]
@@ -19,16 +23,8 @@ pub(super) fn confirm(ui: Ui<'_>) -> Result<Response> {
 pub(super) async fn submit(ui: Ui<'_>) -> Result<Response> {
     if let Some(token) = ui.state.cookies.session_token(ui.jar) {
         ui.auth().log_out(&token).await.map_err(store_unavailable)?;
-        tracing::info!(
-            event = "signed_out",
-            username_key = ui
-                .visitor
-                .0
-                .as_ref()
-                .map(|signed_in| signed_in.user.username.key().as_str()),
-            session = %token.id().fingerprint(),
-            "signed out"
-        );
+        let user = ui.visitor.0.as_ref().map(|signed_in| &signed_in.user);
+        audit::signed_out(Channel::Pages, user, &token);
     }
     ui.state.cookies.clear_session(ui.jar);
     ui.state.cookies.rotate_csrf(ui.jar);

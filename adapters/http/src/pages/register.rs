@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::{Ui, internal_error, see_other, store_unavailable};
 use crate::{
+    audit::{self, Channel},
     cookies::Flash,
     render::{FieldErrors, FormView, Page},
 };
@@ -37,11 +38,7 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<RegisterForm>) -> Result
         .await
     {
         Ok(user) => {
-            tracing::info!(
-                event = "registered",
-                username_key = user.username.key().as_str(),
-                "account created"
-            );
+            audit::registered(Channel::Pages, &user);
             ui.state.cookies.set_flash(ui.jar, Flash::Registered);
             Ok(see_other("/login"))
         }

@@ -1,0 +1,63 @@
+//! The audit log: one structured event per security-relevant action, the
+//! same for the pages and the API. Events name the username key and a short
+//! session fingerprint, never a token or a password.
+
+use latch_domain::{SessionToken, SignIn, User, UsernameKey};
+
+/// Where an action came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Channel {
+    Pages,
+    Api,
+}
+
+impl Channel {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pages => "pages",
+            Self::Api => "api",
+        }
+    }
+}
+
+/// An account was created.
+pub(crate) fn registered(channel: Channel, user: &User) {
+    tracing::info!(
+        event = "registered",
+        channel = channel.as_str(),
+        username_key = user.username.key().as_str(),
+        "account created"
+    );
+}
+
+/// Someone signed in.
+pub(crate) fn sign_in_succeeded(channel: Channel, sign_in: &SignIn) {
+    tracing::info!(
+        event = "sign_in_succeeded",
+        channel = channel.as_str(),
+        username_key = sign_in.user.username.key().as_str(),
+        session = %sign_in.session.id.fingerprint(),
+        "signed in"
+    );
+}
+
+/// A sign-in was refused: unknown username or wrong password.
+pub(crate) fn sign_in_failed(channel: Channel, typed_username: &str) {
+    tracing::info!(
+        event = "sign_in_failed",
+        channel = channel.as_str(),
+        username_key = UsernameKey::from_input(typed_username).as_str(),
+        "invalid username or password"
+    );
+}
+
+/// A session was ended by its owner.
+pub(crate) fn signed_out(channel: Channel, user: Option<&User>, token: &SessionToken) {
+    tracing::info!(
+        event = "signed_out",
+        channel = channel.as_str(),
+        username_key = user.map(|user| user.username.key().as_str()),
+        session = %token.id().fingerprint(),
+        "signed out"
+    );
+}
