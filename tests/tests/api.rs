@@ -125,6 +125,11 @@ async fn register_log_in_me_log_out_then_me_is_refused() {
 
     let login = api.login("alice", PASSWORD).await;
     assert_eq!(login.status(), StatusCode::OK);
+    assert_eq!(
+        login.headers()[header::CACHE_CONTROL],
+        "no-store",
+        "tokens are never cached"
+    );
     let login: Value = login.json().await.unwrap();
     assert_eq!(login["token_type"], "Bearer");
     assert!(login["expires_at"].is_string());

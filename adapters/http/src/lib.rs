@@ -90,7 +90,8 @@ pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'stati
         .with(csrf())
         .with(BodyLimit::new(max_body))
         .catch_all_error(api::problem_response)
-        .with(security_headers::strict(secure));
+        .with(security_headers::strict(secure))
+        .with(security_headers::never_cached());
     let docs = api::docs().with(security_headers::docs_page(secure));
 
     Route::new()

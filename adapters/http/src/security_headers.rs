@@ -21,6 +21,12 @@ pub(crate) fn docs_page(cookie_secure: bool) -> SetHeader {
     with_policy(DOCS_CONTENT_SECURITY_POLICY, cookie_secure)
 }
 
+/// For API responses, which carry tokens and account data: no cache keeps
+/// them (RFC 6749 §5.1 asks this of token responses).
+pub(crate) fn never_cached() -> SetHeader {
+    SetHeader::new().overriding("Cache-Control", "no-store")
+}
+
 fn with_policy(policy: &'static str, cookie_secure: bool) -> SetHeader {
     let headers = SetHeader::new()
         .overriding("Content-Security-Policy", policy)
