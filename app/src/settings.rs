@@ -7,6 +7,7 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf, str::FromStr};
 use config::{Config, Environment, File, FileFormat};
 use latch_argon2::Argon2Settings;
 use latch_domain::{PasswordPolicy, SessionPolicy};
+use latch_mongodb::MongoSettings;
 use serde::Deserialize;
 use time::Duration;
 
@@ -39,6 +40,8 @@ pub enum Backend {
     Sqlite,
     /// Memory only: everything is lost at exit.
     Memory,
+    /// A MongoDB deployment, shared by every instance pointed at it.
+    Mongodb,
 }
 
 /// The settings as read, before checking.
@@ -66,6 +69,15 @@ struct RawServer {
 struct RawStorage {
     backend: Backend,
     sqlite: SqliteSettings,
+    mongodb: RawMongodb,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMongodb {
+    uri: String,
+    database: String,
+    timeout: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,6 +134,8 @@ pub struct Settings {
     pub backend: Backend,
     /// The SQLite store's settings.
     pub sqlite: SqliteSettings,
+    /// The MongoDB store's settings.
+    pub mongodb: MongoSettings,
     /// Secure (`__Host-`) cookies and HSTS.
     pub cookie_secure: bool,
     /// Session lifetimes.
@@ -194,6 +208,7 @@ impl RawSettings {
         if self.storage.sqlite.max_connections == 0 {
             return Err(invalid("storage.sqlite.max_connections must be at least 1"));
         }
+        let mongodb = check_mongodb(self.storage.mongodb)?;
         let absolute_lifetime =
             parse_duration("session.absolute_lifetime", &self.session.absolute_lifetime)?;
         if absolute_lifetime < Duration::minutes(1) || absolute_lifetime > Duration::days(30) {
@@ -221,6 +236,7 @@ impl RawSettings {
             max_body_bytes: self.server.max_body_bytes,
             backend: self.storage.backend,
             sqlite: self.storage.sqlite,
+            mongodb,
             cookie_secure: self.session.cookie_secure,
             session: SessionPolicy { absolute_lifetime },
             password,
@@ -232,6 +248,34 @@ impl RawSettings {
             log: self.log,
         })
     }
+}
+
+fn check_mongodb(raw: RawMongodb) -> Result<MongoSettings, SettingsError> {
+    if raw.uri.starts_with("mongodb+srv://") {
+        return Err(invalid(
+            "storage.mongodb.uri: mongodb+srv:// is not supported by this build; list the hosts in a mongodb:// URI",
+        ));
+    }
+    if !raw.uri.starts_with("mongodb://") {
+        return Err(invalid(
+            "storage.mongodb.uri must start with mongodb:// (for example mongodb://127.0.0.1:27017)",
+        ));
+    }
+    let forbidden = |c: char| "/\\. \"$".contains(c) || c.is_control();
+    if raw.database.is_empty() || raw.database.len() > 63 || raw.database.contains(forbidden) {
+        return Err(invalid(
+            "storage.mongodb.database must be 1 to 63 characters without / \\ . space \" or $",
+        ));
+    }
+    let timeout = parse_duration("storage.mongodb.timeout", &raw.timeout)?;
+    if timeout < Duration::SECOND || timeout > Duration::minutes(2) {
+        return Err(invalid("storage.mongodb.timeout must be between 1s and 2m"));
+    }
+    Ok(MongoSettings {
+        uri: raw.uri,
+        database: raw.database,
+        timeout: timeout.unsigned_abs(),
+    })
 }
 
 fn parse_secret_key(hex: &str) -> Result<Option<[u8; 32]>, SettingsError> {
@@ -294,6 +338,9 @@ mod tests {
         assert_eq!(settings.listen.to_string(), "127.0.0.1:8000");
         assert_eq!(settings.backend, Backend::Sqlite);
         assert_eq!(settings.sqlite.path, PathBuf::from("data/latch.db"));
+        assert_eq!(settings.mongodb.uri, "mongodb://127.0.0.1:27017");
+        assert_eq!(settings.mongodb.database, "latch");
+        assert_eq!(settings.mongodb.timeout, std::time::Duration::from_secs(5));
         assert!(!settings.cookie_secure);
         assert_eq!(settings.password.min_length(), 15);
         assert_eq!(settings.argon2, Argon2Settings::default());
@@ -331,6 +378,44 @@ mod tests {
         );
         assert!(error_of(&[("LATCH__SERVER__SECRET_KEY", "abc")]).contains("server.secret_key"));
         assert!(error_of(&[("LATCH__LOG__LEVEL", "loud=[")]).contains("log.level"));
+    }
+
+    #[test]
+    fn mongodb_settings_are_read_and_checked() {
+        let settings = load(
+            None,
+            &[
+                ("LATCH__STORAGE__BACKEND", "mongodb"),
+                (
+                    "LATCH__STORAGE__MONGODB__URI",
+                    "mongodb://db1:27017,db2:27017/?replicaSet=rs0",
+                ),
+                ("LATCH__STORAGE__MONGODB__DATABASE", "auth"),
+                ("LATCH__STORAGE__MONGODB__TIMEOUT", "2s"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.backend, Backend::Mongodb);
+        assert_eq!(settings.mongodb.database, "auth");
+        assert_eq!(settings.mongodb.timeout, std::time::Duration::from_secs(2));
+        for (key, value) in [
+            ("LATCH__STORAGE__MONGODB__URI", "postgres://db"),
+            (
+                "LATCH__STORAGE__MONGODB__URI",
+                "mongodb+srv://cluster.example",
+            ),
+            ("LATCH__STORAGE__MONGODB__DATABASE", "a.b"),
+            ("LATCH__STORAGE__MONGODB__DATABASE", ""),
+            ("LATCH__STORAGE__MONGODB__TIMEOUT", "0s"),
+            ("LATCH__STORAGE__MONGODB__TIMEOUT", "soon"),
+        ] {
+            let error = error_of(&[(key, value)]);
+            let named = key
+                .trim_start_matches("LATCH__")
+                .replace("__", ".")
+                .to_lowercase();
+            assert!(error.contains(&named), "{key}={value}: {error}");
+        }
     }
 
     #[test]

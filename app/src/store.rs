@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use latch_domain::{SessionRepository, StoreHealth, UserRepository};
 use latch_memory::MemoryStore;
+use latch_mongodb::MongoStore;
 use latch_sqlite::SqliteStore;
 
 use crate::{Backend, Settings, StartupError};
@@ -11,6 +12,7 @@ use crate::{Backend, Settings, StartupError};
 /// One of the store adapters, chosen by `storage.backend`.
 pub(crate) enum Store {
     Sqlite(SqliteStore),
+    Mongo(MongoStore),
     Memory(MemoryStore),
 }
 
@@ -26,6 +28,18 @@ impl Store {
                 tracing::info!(path = %path.display(), "using the SQLite store");
                 Ok(Self::Sqlite(store))
             }
+            Backend::Mongodb => {
+                let store = MongoStore::connect(&settings.mongodb)
+                    .await
+                    .map_err(|error| StartupError::Store(error.to_string()))?;
+                tracing::info!(
+                    hosts = %latch_mongodb::Target::of_uri(&settings.mongodb.uri),
+                    database = %settings.mongodb.database,
+                    ttl_index = store.expires_sessions_itself(),
+                    "using the MongoDB store"
+                );
+                Ok(Self::Mongo(store))
+            }
             Backend::Memory => {
                 tracing::warn!("using the memory store: everything is lost at exit");
                 Ok(Self::Memory(MemoryStore::new()))
@@ -36,6 +50,7 @@ impl Store {
     pub(crate) fn users(&self) -> Arc<dyn UserRepository> {
         match self {
             Self::Sqlite(store) => Arc::new(store.clone()),
+            Self::Mongo(store) => Arc::new(store.clone()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -43,6 +58,7 @@ impl Store {
     pub(crate) fn sessions(&self) -> Arc<dyn SessionRepository> {
         match self {
             Self::Sqlite(store) => Arc::new(store.clone()),
+            Self::Mongo(store) => Arc::new(store.clone()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -50,6 +66,7 @@ impl Store {
     pub(crate) fn health(&self) -> Arc<dyn StoreHealth> {
         match self {
             Self::Sqlite(store) => Arc::new(store.clone()),
+            Self::Mongo(store) => Arc::new(store.clone()),
             Self::Memory(store) => Arc::new(store.clone()),
         }
     }
@@ -58,6 +75,7 @@ impl Store {
     pub(crate) async fn close(&self) {
         match self {
             Self::Sqlite(store) => store.close().await,
+            Self::Mongo(store) => store.close().await,
             Self::Memory(_) => {}
         }
     }

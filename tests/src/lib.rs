@@ -4,7 +4,8 @@
 //! suite that [`contract_suite!`] instantiates for a backend. [`server`]
 //! starts the real application on a free port, and [`browser`] drives it
 //! over HTTP as a browser would. [`mongo`] gives each MongoDB test a
-//! database of its own on the server named by `MONGODB_URI`.
+//! database of its own on the server named by `MONGODB_URI`, and [`proxy`]
+//! makes that server unreachable and back on demand.
 
 // Test support: a step that fails is a test that fails, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,4 +13,5 @@
 pub mod browser;
 pub mod contract;
 pub mod mongo;
+pub mod proxy;
 pub mod server;

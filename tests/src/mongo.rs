@@ -2,11 +2,12 @@
 //! database for each test, dropped when it ends, or an honest reason to skip.
 
 use std::{
+    net::SocketAddr,
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use latch_mongodb::{MongoSettings, MongoStore};
+use latch_mongodb::{MongoSettings, MongoStore, Target};
 
 use crate::contract::Unavailable;
 
@@ -75,6 +76,37 @@ impl TestDatabase {
             ("LATCH__STORAGE__MONGODB__URI", &self.uri),
             ("LATCH__STORAGE__MONGODB__DATABASE", &self.name),
         ]
+    }
+
+    /// Settings overrides like [`overrides`](Self::overrides), but reaching
+    /// the server through `relay` (a single-host URI with the relay's
+    /// address in place of the server's), with a one-second timeout.
+    pub fn overrides_through(&self, relay: SocketAddr) -> Vec<(&'static str, String)> {
+        let hosts = Target::of_uri(&self.uri).to_string();
+        let uri = self.uri.replacen(&hosts, &relay.to_string(), 1);
+        vec![
+            ("LATCH__STORAGE__BACKEND", "mongodb".to_owned()),
+            ("LATCH__STORAGE__MONGODB__URI", uri),
+            ("LATCH__STORAGE__MONGODB__DATABASE", self.name.clone()),
+            ("LATCH__STORAGE__MONGODB__TIMEOUT", "1s".to_owned()),
+        ]
+    }
+
+    /// The server's address, for a relay in front of it (the first host of
+    /// the URI, resolved).
+    pub async fn server_address(&self) -> SocketAddr {
+        let hosts = Target::of_uri(&self.uri).to_string();
+        let first = hosts.split(',').next().unwrap_or_default();
+        let first = if first.contains(':') {
+            first.to_owned()
+        } else {
+            format!("{first}:27017")
+        };
+        tokio::net::lookup_host(&first)
+            .await
+            .ok()
+            .and_then(|mut addresses| addresses.next())
+            .unwrap_or_else(|| panic!("{URI_VARIABLE} names {first}, which does not resolve"))
     }
 
     /// Connects a store to this database; a server that is configured but
