@@ -1,9 +1,11 @@
 //! Latch's composition root: reads the settings, builds the chosen adapters,
 //! hands them to the web adapter and serves it.
 
+pub mod cli;
 pub mod settings;
 mod store;
 mod system;
+pub mod transfer;
 
 use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 

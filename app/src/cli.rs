@@ -1,0 +1,136 @@
+//! The `latch` command line: what to do, and doing it. With no subcommand
+//! it serves, as `latch serve` does.
+//!
+//! To add a subcommand: a variant of [`Command`] (its doc comment is its
+//! help text) and an arm in [`Cli::run`], with the work in a module of its
+//! own.
+
+mod serve;
+
+use std::{
+    fs::File,
+    io::{BufReader, BufWriter},
+    path::PathBuf,
+    process::ExitCode,
+};
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::{
+    Settings,
+    store::Store,
+    transfer::{self, TransferError},
+};
+
+/// User authentication for the web. Settings come from config/*.toml and
+/// LATCH__SECTION__KEY environment variables.
+#[derive(Debug, Parser)]
+#[command(name = "latch", version)]
+pub struct Cli {
+    /// What to do; serving when none is given.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the pages and the API on the configured store (the default).
+    Serve,
+    /// Write every account of the configured store (with its password hash,
+    /// never a password) to FILE as JSON Lines.
+    Export {
+        /// The file to write; it is replaced if it exists.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Add the accounts in FILE (written by `latch export`) to the
+    /// configured store; accounts already there are skipped and counted.
+    Import {
+        /// The file to read.
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+    },
+}
+
+impl Cli {
+    /// Loads the settings, starts logging and runs the command; every
+    /// failure is one line on stderr and a non-zero exit.
+    pub async fn run(self) -> ExitCode {
+        let settings = match Settings::load() {
+            Ok(settings) => settings,
+            Err(error) => return fail(&error),
+        };
+        init_logging(&settings.log.level);
+        match self.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve::serve(settings).await,
+            Command::Export { out } => export(&settings, out).await,
+            Command::Import { input } => import(&settings, input).await,
+        }
+    }
+}
+
+async fn export(settings: &Settings, path: PathBuf) -> ExitCode {
+    let store = match Store::open(settings).await {
+        Ok(store) => store,
+        Err(error) => return fail(&error),
+    };
+    let written = match File::create(&path) {
+        Ok(file) => {
+            let mut out = BufWriter::new(file);
+            transfer::export_users(store.users().as_ref(), &mut out).await
+        }
+        Err(error) => Err(TransferError::Io(error)),
+    };
+    store.close().await;
+    match written {
+        Ok(count) => {
+            eprintln!("latch: exported {count} accounts to {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&format!("export to {} failed: {error}", path.display())),
+    }
+}
+
+async fn import(settings: &Settings, path: PathBuf) -> ExitCode {
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(error) => return fail(&format!("cannot read {}: {error}", path.display())),
+    };
+    let store = match Store::open(settings).await {
+        Ok(store) => store,
+        Err(error) => return fail(&error),
+    };
+    let mut input = BufReader::new(file);
+    let report = transfer::import_users(store.users().as_ref(), &mut input).await;
+    store.close().await;
+    match report {
+        Ok(report) => {
+            eprintln!(
+                "latch: imported {} accounts from {}; skipped {} already present and {} whose username is taken by another account",
+                report.imported,
+                path.display(),
+                report.already_present,
+                report.username_taken,
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&format!("import from {} stopped: {error}", path.display())),
+    }
+}
+
+/// Says what went wrong, on one line, and gives the failing exit code.
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("latch: {error}");
+    ExitCode::FAILURE
+}
+
+/// Logs to stderr; `RUST_LOG` wins over `log.level`.
+fn init_logging(level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
