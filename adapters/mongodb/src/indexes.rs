@@ -13,9 +13,9 @@ use mongodb::{
 use crate::{documents::field, error::command_code};
 
 /// Codes a server answers with when it lacks a feature (`NotImplemented`,
-/// `CommandNotSupported`, `InvalidOptions`); FerretDB 1.x gives the first
-/// for TTL indexes.
-const UNSUPPORTED: [i32; 3] = [238, 115, 72];
+/// `CommandNotSupported`); FerretDB 1.x gives the first for TTL indexes.
+/// Any other failure stops start-up.
+const UNSUPPORTED: [i32; 2] = [238, 115];
 
 /// Makes every index the store relies on. Returns whether the TTL index on
 /// session expiry exists: when the server does not support TTL indexes, a
