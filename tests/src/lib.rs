@@ -3,7 +3,8 @@
 //! [`contract`] holds the repository contract: what any store must do, as one
 //! suite that [`contract_suite!`] instantiates for a backend. [`server`]
 //! starts the real application on a free port, and [`browser`] drives it
-//! over HTTP as a browser would. [`mongo`] gives each MongoDB test a
+//! over HTTP as a browser would, and [`chrome`] drives it in a real headless
+//! Chromium through [`webdriver`]. [`mongo`] gives each MongoDB test a
 //! database of its own on the server named by `MONGODB_URI`, and [`proxy`]
 //! makes that server unreachable and back on demand.
 
@@ -11,7 +12,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod chrome;
 pub mod contract;
 pub mod mongo;
 pub mod proxy;
 pub mod server;
+pub mod webdriver;

@@ -33,6 +33,10 @@ async fn register_log_in_see_the_account_and_log_out() {
 
     let home = browser.get("/").await;
     assert!(home.contains("You are logged in"), "{}", home.body);
+    assert!(
+        home.contains("You are now logged in."),
+        "a flash after sign-in"
+    );
     assert!(home.contains("Alice"));
     assert!(home.contains(r#"href="/account""#));
     assert!(home.contains(r#"action="/logout" method="post""#));

@@ -62,6 +62,10 @@ impl PageRenderer for Templates {
                 content_type: "text/css; charset=utf-8",
                 body: include_bytes!("../assets/latch.css"),
             }),
+            "latch.js" => Some(Asset {
+                content_type: "text/javascript; charset=utf-8",
+                body: include_bytes!("../assets/latch.js"),
+            }),
             "favicon.svg" => Some(Asset {
                 content_type: "image/svg+xml",
                 body: include_bytes!("../assets/favicon.svg"),
@@ -160,10 +164,31 @@ mod tests {
 
     #[test]
     fn pages_use_no_inline_script_or_style() {
-        let html = render(Page::Home, Some("alice"));
-        assert!(!html.contains("<script"));
-        assert!(!html.contains("<style"));
-        assert!(!html.contains("style="));
+        let form = FormView::default();
+        for page in [Page::Home, Page::Login(&form), Page::Register(&form)] {
+            let html = render(page, Some("alice"));
+            let scripts: Vec<&str> = html.split("<script").skip(1).collect();
+            assert_eq!(scripts.len(), 1, "one script, from /static: {html}");
+            assert!(scripts[0].starts_with(r#" src="/static/latch.js" defer></script>"#));
+            assert!(!html.contains("<style"));
+            assert!(!html.contains("style="));
+            let handler = html.split(" on").skip(1).find(|rest| {
+                let name = rest.trim_start_matches(|c: char| c.is_ascii_lowercase());
+                name.len() < rest.len() && name.starts_with('=')
+            });
+            assert_eq!(handler, None, "no inline event handlers: {html}");
+        }
+    }
+
+    #[test]
+    fn password_fields_have_a_show_password_toggle_hidden_until_the_script_runs() {
+        let form = FormView::default();
+        for page in [Page::Login(&form), Page::Register(&form)] {
+            let html = render(page, None);
+            assert!(html.contains(r#"<div class="password-toggle" hidden>"#));
+            assert!(html.contains(r#"data-reveals="password""#));
+            assert!(html.contains(r#"<label for="show-password">Show password</label>"#));
+        }
     }
 
     #[test]
@@ -171,6 +196,8 @@ mod tests {
         let templates = Templates::new().unwrap();
         assert!(templates.asset("latch.css").is_some());
         assert!(templates.asset("favicon.svg").is_some());
+        let script = templates.asset("latch.js").unwrap();
+        assert!(script.content_type.starts_with("text/javascript"));
         assert!(templates.asset("../Cargo.toml").is_none());
     }
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{Ui, internal_error, see_other, store_unavailable};
 use crate::{
     audit::{self, Channel},
+    cookies::Flash,
     render::{FieldErrors, FormView, Page},
 };
 
@@ -60,6 +61,7 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Re
             audit::sign_in_succeeded(Channel::Pages, &sign_in);
             ui.state.cookies.set_session(ui.jar, &sign_in.token);
             ui.state.cookies.rotate_csrf(ui.jar);
+            ui.state.cookies.set_flash(ui.jar, Flash::SignedIn);
             Ok(see_other(next.as_deref().unwrap_or("/")))
         }
         Err(LoginError::InvalidCredentials) => {

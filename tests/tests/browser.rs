@@ -1,0 +1,348 @@
+//! The pages in a real browser: headless Chromium, driven through
+//! ChromeDriver, on the real server with its own SQLite file. Every step
+//! also checks that the console shows no error and no Content-Security-Policy
+//! violation; a failed step saves a screenshot of the page under
+//! `target/tmp/browser/<test>/`.
+//!
+//! Without `chromium` and `chromedriver` each test says `SKIPPED: ...`; in
+//! CI (`CI=true` or `LATCH_TESTS_NO_SKIP=1`) that is a failure.
+
+use std::path::PathBuf;
+
+use latch_tests::{
+    chrome::{Chrome, DESKTOP, PHONE},
+    server::TestServer,
+    webdriver::Step,
+};
+
+const PASSWORD: &str = "correct horse battery staple";
+const SESSION_COOKIE: &str = "latch_session";
+
+/// Where failure screenshots (and the page gallery) are saved.
+fn artifacts() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser")
+}
+
+/// A fresh server and browser, or `None` when the browser test is skipped.
+async fn start(test: &str) -> Option<(TestServer, Chrome)> {
+    let server = TestServer::start().await;
+    let chrome = Chrome::start(test, server.base_url(), &artifacts()).await?;
+    Some((server, chrome))
+}
+
+/// Fails the step with `message` unless `condition` holds.
+fn check(condition: bool, message: impl FnOnce() -> String) -> Step<()> {
+    if condition { Ok(()) } else { Err(message()) }
+}
+
+async fn register(chrome: &Chrome, username: &str, password: &str) -> Step<()> {
+    chrome.open("/register").await?;
+    chrome.fill("#username", username).await?;
+    chrome.fill("#password", password).await?;
+    chrome.click("main form button[type=submit]").await
+}
+
+async fn log_in(chrome: &Chrome, username: &str, password: &str) -> Step<()> {
+    chrome.fill("#username", username).await?;
+    chrome.fill("#password", password).await?;
+    chrome.click("main form button[type=submit]").await
+}
+
+/// The value of the form field `id` as the browser holds it.
+async fn field_value(chrome: &Chrome, id: &str) -> Step<String> {
+    let value = chrome
+        .run(&format!("return document.getElementById('{id}').value;"))
+        .await?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+async fn has_session_cookie(chrome: &Chrome) -> Step<bool> {
+    let cookies = chrome.cookies().await?;
+    Ok(cookies.iter().any(|cookie| cookie.name == SESSION_COOKIE))
+}
+
+#[tokio::test]
+async fn create_an_account_log_in_see_the_account_and_log_out() {
+    let Some((_server, chrome)) = start("create_an_account_log_in_and_out").await else {
+        return;
+    };
+    let outcome = async {
+        chrome.open("/").await?;
+        chrome.expect_text("You are not logged in").await?;
+        chrome.click("main a[href='/register']").await?;
+        chrome.expect_path("/register").await?;
+        chrome.fill("#username", "alice").await?;
+        chrome.fill("#password", PASSWORD).await?;
+        chrome.click("main form button[type=submit]").await?;
+
+        chrome.expect_path("/login").await?;
+        chrome
+            .expect_text("Account created. Please log in.")
+            .await?;
+        log_in(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_path("/").await?;
+        chrome.expect_text("You are logged in").await?;
+        chrome.expect_text("You are now logged in.").await?;
+
+        // The session cookie is there, and page scripts cannot read it.
+        let cookies = chrome.cookies().await?;
+        let session = cookies
+            .iter()
+            .find(|cookie| cookie.name == SESSION_COOKIE)
+            .ok_or_else(|| format!("no {SESSION_COOKIE} cookie after signing in: {cookies:?}"))?;
+        check(session.http_only, || {
+            format!("{SESSION_COOKIE} is not HttpOnly")
+        })?;
+        let visible = chrome.script_visible_cookies().await?;
+        check(!visible.contains(SESSION_COOKIE), || {
+            format!("document.cookie shows the session: {visible:?}")
+        })?;
+
+        chrome.click("main a[href='/account']").await?;
+        chrome.expect_path("/account").await?;
+        chrome.expect_text("Your account").await?;
+        chrome.expect_text("alice").await?;
+
+        chrome.click("nav form[action='/logout'] button").await?;
+        chrome.expect_path("/").await?;
+        chrome.expect_text("You are not logged in").await?;
+        chrome.expect_text("You have been logged out.").await?;
+        check(!has_session_cookie(&chrome).await?, || {
+            "the session cookie outlives logging out".to_owned()
+        })
+    }
+    .await;
+    chrome.finish(outcome).await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_the_username_kept() {
+    let Some((_server, chrome)) = start("a_wrong_password").await else {
+        return;
+    };
+    let outcome = async {
+        register(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_path("/login").await?;
+        log_in(&chrome, "alice", "not the right password").await?;
+        chrome.expect_text("Invalid username or password.").await?;
+        chrome.expect_path("/login").await?;
+        let kept = field_value(&chrome, "username").await?;
+        check(kept == "alice", || {
+            format!("the username field holds {kept:?}")
+        })?;
+        let password = field_value(&chrome, "password").await?;
+        check(password.is_empty(), || {
+            "the password is sent back to the page".to_owned()
+        })?;
+        check(!has_session_cookie(&chrome).await?, || {
+            "a wrong password gave a session".to_owned()
+        })?;
+
+        // The right one still works from the same page.
+        log_in(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_text("You are logged in").await
+    }
+    .await;
+    chrome.finish(outcome).await;
+}
+
+#[tokio::test]
+async fn a_taken_username_is_refused_next_to_the_field() {
+    let Some((_server, chrome)) = start("a_taken_username").await else {
+        return;
+    };
+    let outcome = async {
+        register(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_path("/login").await?;
+        register(&chrome, "Alice", PASSWORD).await?;
+        chrome.expect_path("/register").await?;
+        chrome.expect_text("That username is taken.").await?;
+        chrome
+            .expect_text("That username is taken. Please choose another.")
+            .await?;
+        let described = chrome
+            .run(
+                "const f = document.getElementById('username');
+                 const ids = f.getAttribute('aria-describedby').split(' ');
+                 return [f.getAttribute('aria-invalid'), ids.map(id => document.getElementById(id).textContent).join(' ')];",
+            )
+            .await?;
+        check(
+            described[0] == "true" && described[1].as_str().is_some_and(|text| text.contains("taken")),
+            || format!("the username field is not marked invalid with its message: {described}"),
+        )
+    }
+    .await;
+    chrome.finish(outcome).await;
+}
+
+#[tokio::test]
+async fn a_protected_page_sends_you_to_log_in_and_back() {
+    let Some((_server, chrome)) = start("a_protected_page").await else {
+        return;
+    };
+    let outcome = async {
+        register(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_path("/login").await?;
+        chrome.open("/account").await?;
+        chrome.expect_path("/login?next=%2Faccount").await?;
+        chrome.expect_text("Login to your account").await?;
+        log_in(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_path("/account").await?;
+        chrome.expect_text("Your account").await?;
+        chrome.expect_text("You are now logged in.").await
+    }
+    .await;
+    chrome.finish(outcome).await;
+}
+
+#[tokio::test]
+async fn show_password_reveals_and_hides_the_password() {
+    let Some((_server, chrome)) = start("show_password").await else {
+        return;
+    };
+    let outcome = async {
+        for page in ["/register", "/login"] {
+            chrome.open(page).await?;
+            let hidden = chrome
+                .run("return document.querySelector('.password-toggle').hidden;")
+                .await?;
+            check(hidden == false, || {
+                format!("{page}: the toggle stays hidden, so latch.js did not run")
+            })?;
+            chrome.fill("#password", PASSWORD).await?;
+            let kind = "return document.getElementById('password').type;";
+            chrome.click("#show-password").await?;
+            let shown = chrome.run(kind).await?;
+            check(shown == "text", || {
+                format!("{page}: after one click: {shown}")
+            })?;
+            chrome.click("label[for='show-password']").await?;
+            let hidden_again = chrome.run(kind).await?;
+            check(hidden_again == "password", || {
+                format!("{page}: after two clicks: {hidden_again}")
+            })?;
+        }
+        Ok(())
+    }
+    .await;
+    chrome.finish(outcome).await;
+}
+
+/// What each page should fit and offer, on a phone and on a desktop: no
+/// sideways scrolling, a label for every field, a visible focus ring. Every
+/// page is also saved as a screenshot (`<size>-<page>.png`), for people.
+#[tokio::test]
+async fn every_page_fits_a_phone_and_a_desktop() {
+    let Some((_server, chrome)) = start("every_page").await else {
+        return;
+    };
+    let outcome = async {
+        for (size, window) in [("phone", PHONE), ("desktop", DESKTOP)] {
+            chrome.resize(window).await?;
+            let user = format!("{size}-user");
+            let pages: [(&str, &str); 9] = [
+                ("home", "/"),
+                ("register", "/register"),
+                ("register-errors", "submit:/register"),
+                ("login", "/login"),
+                ("login-failed", "submit:/login"),
+                ("not-found", "/no-such-page"),
+                ("home-signed-in", "sign-in:/"),
+                ("account", "/account"),
+                ("logout", "/logout"),
+            ];
+            for (name, what) in pages {
+                match what.split_once(':') {
+                    Some(("submit", path)) => {
+                        chrome.open(path).await?;
+                        chrome.fill("#username", "x").await?;
+                        chrome.fill("#password", "short").await?;
+                        chrome.click("main form button[type=submit]").await?;
+                    }
+                    Some(("sign-in", path)) => {
+                        register(&chrome, &user, PASSWORD).await?;
+                        chrome.expect_path("/login").await?;
+                        log_in(&chrome, &user, PASSWORD).await?;
+                        chrome.expect_text("You are logged in").await?;
+                        chrome.open(path).await?;
+                    }
+                    _ => chrome.open(what).await?,
+                }
+                fits_and_is_labelled(&chrome, &format!("{size} {name}"), window.0).await?;
+                chrome.save_screenshot(&format!("{size}-{name}")).await?;
+            }
+            chrome.click("nav form[action='/logout'] button").await?;
+            chrome.expect_text("You have been logged out.").await?;
+        }
+        Ok(())
+    }
+    .await;
+    chrome.finish(outcome).await;
+}
+
+async fn fits_and_is_labelled(chrome: &Chrome, page: &str, width: u32) -> Step<()> {
+    let facts = chrome
+        .run(
+            "const d = document.documentElement;
+             const fields = [...document.querySelectorAll('input:not([type=hidden])')];
+             const unlabelled = fields.filter(f => f.labels.length === 0).map(f => f.id || f.name);
+             let ring = null;
+             const text = document.querySelector('input[type=text]');
+             if (text) { text.focus(); const s = getComputedStyle(text); ring = [s.outlineStyle, s.outlineWidth]; text.blur(); }
+             return { scroll: d.scrollWidth, inner: window.innerWidth, unlabelled, ring };",
+        )
+        .await?;
+    let inner = facts["inner"].as_u64().unwrap_or_default();
+    let scroll = facts["scroll"].as_u64().unwrap_or(u64::MAX);
+    check(
+        inner + 20 >= u64::from(width) && inner <= u64::from(width),
+        || format!("{page}: the window is {inner}px wide, not {width}px"),
+    )?;
+    check(scroll <= inner, || {
+        format!("{page}: the page is {scroll}px wide in a {inner}px window")
+    })?;
+    check(
+        facts["unlabelled"].as_array().is_some_and(Vec::is_empty),
+        || format!("{page}: fields without a label: {}", facts["unlabelled"]),
+    )?;
+    if let Some(ring) = facts["ring"].as_array() {
+        check(ring[0] != "none" && ring[1] != "0px", || {
+            format!("{page}: a focused field shows no outline: {ring:?}")
+        })?;
+    }
+    Ok(())
+}
+
+/// The console check is real: a CSP violation and a console error each fail
+/// a step.
+#[tokio::test]
+async fn the_console_check_catches_csp_violations_and_errors() {
+    let Some((_server, chrome)) = start("the_console_check").await else {
+        return;
+    };
+    let outcome = async {
+        chrome.open("/").await?;
+        chrome
+            .run("const img = document.createElement('img'); img.src = 'http://127.0.0.2:9/x.png'; document.body.append(img); return null;")
+            .await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let caught = chrome.console_is_clean().await;
+        check(
+            caught
+                .as_ref()
+                .is_err_and(|message| message.contains("Content Security Policy")),
+            || format!("a blocked image went unnoticed: {caught:?}"),
+        )?;
+
+        chrome.run("console.error('boom'); return null;").await?;
+        let caught = chrome.console_is_clean().await;
+        check(
+            caught.as_ref().is_err_and(|message| message.contains("boom")),
+            || format!("console.error went unnoticed: {caught:?}"),
+        )?;
+        chrome.console_is_clean().await
+    }
+    .await;
+    chrome.finish(outcome).await;
+}
