@@ -9,7 +9,7 @@ mod serve;
 
 use std::{
     fs::File,
-    io::{BufReader, BufWriter},
+    io::{BufReader, BufWriter, IsTerminal},
     path::PathBuf,
     process::ExitCode,
 };
@@ -19,6 +19,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::{
     Settings,
+    settings::{LogFormat, LogSettings},
     store::Store,
     transfer::{self, TransferError},
 };
@@ -62,7 +63,7 @@ impl Cli {
             Ok(settings) => settings,
             Err(error) => return fail(&error),
         };
-        init_logging(&settings.log.level);
+        init_logging(&settings.log);
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve::serve(settings).await,
             Command::Export { out } => export(&settings, out).await,
@@ -126,11 +127,22 @@ fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Logs to stderr; `RUST_LOG` wins over `log.level`.
-fn init_logging(level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    tracing_subscriber::fmt()
+/// Logs to stderr, as readable text or JSON lines (`log.format`);
+/// `RUST_LOG` wins over `log.level`.
+fn init_logging(log: &LogSettings) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&log.level));
+    // Colours only on a terminal: log files and collectors get plain text.
+    let logger = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match log.format {
+        LogFormat::Text => logger.init(),
+        LogFormat::Json => logger
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }

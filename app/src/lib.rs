@@ -11,7 +11,7 @@ use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 
 use latch_argon2::Argon2Hasher;
 use latch_domain::{Authenticator, Policies, Ports};
-use latch_http::{Services, WebSettings};
+use latch_http::{Services, TelemetrySettings, WebSettings};
 use latch_templates::Templates;
 use poem::{
     Server,
@@ -108,6 +108,13 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
             cookie_secure: settings.cookie_secure,
             csrf_key,
             max_body_bytes: settings.max_body_bytes,
+        },
+    );
+
+    let endpoint = latch_http::with_telemetry(
+        endpoint,
+        TelemetrySettings {
+            metrics_enabled: settings.metrics.enabled,
         },
     );
 

@@ -53,6 +53,7 @@ struct RawSettings {
     session: RawSession,
     password: RawPassword,
     log: LogSettings,
+    metrics: MetricsSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +120,26 @@ pub struct SqliteSettings {
 pub struct LogSettings {
     /// The level used when `RUST_LOG` is not set.
     pub level: String,
+    /// How log lines are written.
+    pub format: LogFormat,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines (the default).
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Metrics settings.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve Prometheus metrics at `GET /metrics`.
+    pub enabled: bool,
 }
 
 /// Checked settings, ready for the composition root.
@@ -148,6 +169,8 @@ pub struct Settings {
     pub max_concurrent_hashes: usize,
     /// Logging.
     pub log: LogSettings,
+    /// Metrics.
+    pub metrics: MetricsSettings,
 }
 
 impl Settings {
@@ -246,6 +269,7 @@ impl RawSettings {
                 n => n,
             },
             log: self.log,
+            metrics: self.metrics,
         })
     }
 }
@@ -416,6 +440,25 @@ mod tests {
                 .to_lowercase();
             assert!(error.contains(&named), "{key}={value}: {error}");
         }
+    }
+
+    #[test]
+    fn log_format_and_metrics_are_read_and_checked() {
+        let defaults = load(None, &[]).unwrap();
+        assert_eq!(defaults.log.format, LogFormat::Text);
+        assert!(defaults.metrics.enabled);
+        let settings = load(
+            None,
+            &[
+                ("LATCH__LOG__FORMAT", "json"),
+                ("LATCH__METRICS__ENABLED", "false"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.log.format, LogFormat::Json);
+        assert!(!settings.metrics.enabled);
+        assert!(error_of(&[("LATCH__LOG__FORMAT", "xml")]).contains("log.format"));
+        assert!(error_of(&[("LATCH__METRICS__ENABLED", "maybe")]).contains("metrics.enabled"));
     }
 
     #[test]

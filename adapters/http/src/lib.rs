@@ -1,6 +1,7 @@
 //! Latch's web adapter: the HTML pages and the JSON API on Poem, plus the plumbing every
 //! browser-facing service needs (session cookies, CSRF, body limits,
-//! security headers, error pages, health checks).
+//! security headers, error pages, health checks), and what operators need:
+//! request ids, request logs and Prometheus metrics ([`with_telemetry`]).
 //!
 //! It talks to the domain only through [`latch_domain::Authenticator`] and
 //! the ports, and to templates only through [`render::PageRenderer`].
@@ -12,10 +13,14 @@ mod cookies;
 mod csrf_guard;
 mod error_pages;
 mod health;
+mod metrics;
 mod pages;
 pub mod render;
 mod security_headers;
+mod telemetry;
 mod visitor;
+
+pub use telemetry::{REQUEST_ID_HEADER, TelemetrySettings, with_telemetry};
 
 use std::sync::Arc;
 

@@ -1,0 +1,109 @@
+//! The binary's logs: one line per request with its method, path, status,
+//! latency and request id, as readable text by default and as JSON with
+//! `log.format = "json"`.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+/// Starts `latch` with `env`, sends one request with `X-Request-Id: id`,
+/// stops it with SIGTERM and returns everything it logged.
+fn logs_of_one_request(env: &[(&str, &str)], id: &str) -> (String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_latch"));
+    command
+        .env_remove("LATCH_ENV")
+        .env_remove("RUST_LOG")
+        .env("LATCH__SERVER__LISTEN", "127.0.0.1:0")
+        .env("LATCH__STORAGE__BACKEND", "memory")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("latch starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let line = BufReader::new(stdout)
+        .lines()
+        .next()
+        .expect("latch prints a line")
+        .expect("stdout is readable");
+    let address = line
+        .split("listening on http://")
+        .nth(1)
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .trim()
+        .to_owned();
+
+    let mut stream = TcpStream::connect(&address).expect("latch accepts connections");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a read timeout");
+    write!(
+        stream,
+        "GET /login?next=%2Faccount HTTP/1.1\r\nHost: {address}\r\nX-Request-Id: {id}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("the request is sent");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the response is read");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut logs)
+        .expect("stderr is readable");
+    assert!(child.wait().expect("latch exits").success());
+    (response, logs)
+}
+
+#[test]
+fn json_logs_have_one_object_per_request() {
+    let (response, logs) = logs_of_one_request(&[("LATCH__LOG__FORMAT", "json")], "json-test-42");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("x-request-id: json-test-42"),
+        "{response}"
+    );
+    let request_line = logs
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
+        })
+        .find(|entry| entry["message"] == "request")
+        .unwrap_or_else(|| panic!("no request line in:\n{logs}"));
+    assert_eq!(request_line["request_id"], "json-test-42", "{request_line}");
+    assert_eq!(request_line["method"], "GET");
+    assert_eq!(request_line["path"], "/login", "the query is not logged");
+    assert_eq!(request_line["status"], 200);
+    assert!(
+        request_line["latency_ms"].as_f64().is_some(),
+        "{request_line}"
+    );
+    assert_eq!(request_line["level"], "INFO");
+}
+
+#[test]
+fn text_logs_are_readable_lines_with_the_same_facts() {
+    let (_, logs) = logs_of_one_request(&[], "text-test-7");
+    let line = logs
+        .lines()
+        .find(|line| line.contains("request_id=text-test-7"))
+        .unwrap_or_else(|| panic!("no request line in:\n{logs}"));
+    for fact in ["method=GET", "path=\"/login\"", "status=200", "latency_ms="] {
+        assert!(line.contains(fact), "{fact} in {line}");
+    }
+    assert!(!logs.trim_start().starts_with('{'), "{logs}");
+}
