@@ -82,3 +82,36 @@ fn view_of(status: StatusCode) -> ErrorView {
         detail,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_people_meet_has_its_own_words() {
+        let statuses = [
+            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
+            StatusCode::METHOD_NOT_ALLOWED,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ];
+        let mut titles: Vec<&str> = statuses
+            .iter()
+            .map(|status| {
+                let view = view_of(*status);
+                assert_eq!(view.status, status.as_u16());
+                assert!(!view.detail.is_empty());
+                view.title
+            })
+            .collect();
+        titles.dedup();
+        assert_eq!(titles.len(), statuses.len(), "{titles:?}");
+        assert_ne!(
+            view_of(StatusCode::NOT_FOUND).title,
+            view_of(StatusCode::IM_A_TEAPOT).title
+        );
+    }
+}
