@@ -9,9 +9,10 @@ use std::{
     time::Duration,
 };
 
-/// Starts `latch` with `env`, sends one request with `X-Request-Id: id`,
-/// stops it with SIGTERM and returns everything it logged.
-fn logs_of_one_request(env: &[(&str, &str)], id: &str) -> (String, String) {
+/// Starts `latch` with `env`, sends one request (`request` makes it from the
+/// address), stops it with SIGTERM and returns the response and everything
+/// it logged.
+fn logs_of_one_request(env: &[(&str, &str)], request: impl Fn(&str) -> String) -> (String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_latch"));
     command
         .env_remove("LATCH_ENV")
@@ -41,11 +42,9 @@ fn logs_of_one_request(env: &[(&str, &str)], id: &str) -> (String, String) {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("a read timeout");
-    write!(
-        stream,
-        "GET /login?next=%2Faccount HTTP/1.1\r\nHost: {address}\r\nX-Request-Id: {id}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("the request is sent");
+    stream
+        .write_all(request(&address).as_bytes())
+        .expect("the request is sent");
     let mut response = String::new();
     stream
         .read_to_string(&mut response)
@@ -67,21 +66,37 @@ fn logs_of_one_request(env: &[(&str, &str)], id: &str) -> (String, String) {
     (response, logs)
 }
 
+/// `GET /login?next=%2Faccount` with `X-Request-Id: id`.
+fn get_login(id: &'static str) -> impl Fn(&str) -> String {
+    move |address| {
+        format!(
+            "GET /login?next=%2Faccount HTTP/1.1\r\nHost: {address}\r\nX-Request-Id: {id}\r\nConnection: close\r\n\r\n"
+        )
+    }
+}
+
+/// Reads every line of `logs` as JSON.
+fn json_lines(logs: &str) -> Vec<serde_json::Value> {
+    logs.lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
+        })
+        .collect()
+}
+
 #[test]
 fn json_logs_have_one_object_per_request() {
-    let (response, logs) = logs_of_one_request(&[("LATCH__LOG__FORMAT", "json")], "json-test-42");
+    let (response, logs) =
+        logs_of_one_request(&[("LATCH__LOG__FORMAT", "json")], get_login("json-test-42"));
     assert!(
         response
             .to_ascii_lowercase()
             .contains("x-request-id: json-test-42"),
         "{response}"
     );
-    let request_line = logs
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<serde_json::Value>(line)
-                .unwrap_or_else(|error| panic!("not JSON ({error}): {line}"))
-        })
+    let request_line = json_lines(&logs)
+        .into_iter()
         .find(|entry| entry["message"] == "request")
         .unwrap_or_else(|| panic!("no request line in:\n{logs}"));
     assert_eq!(request_line["request_id"], "json-test-42", "{request_line}");
@@ -97,7 +112,7 @@ fn json_logs_have_one_object_per_request() {
 
 #[test]
 fn text_logs_are_readable_lines_with_the_same_facts() {
-    let (_, logs) = logs_of_one_request(&[], "text-test-7");
+    let (_, logs) = logs_of_one_request(&[], get_login("text-test-7"));
     let line = logs
         .lines()
         .find(|line| line.contains("request_id=text-test-7"))
@@ -106,4 +121,33 @@ fn text_logs_are_readable_lines_with_the_same_facts() {
         assert!(line.contains(fact), "{fact} in {line}");
     }
     assert!(!logs.trim_start().starts_with('{'), "{logs}");
+}
+
+#[test]
+fn audit_events_carry_the_request_id() {
+    let body = r#"{"username": "alice", "password": "correct horse battery staple"}"#;
+    let register = move |address: &str| {
+        format!(
+            "POST /api/register HTTP/1.1\r\nHost: {address}\r\nX-Request-Id: audit-1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let (response, logs) = logs_of_one_request(&[("LATCH__LOG__FORMAT", "json")], register);
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let lines = json_lines(&logs);
+    let audit = lines
+        .iter()
+        .find(|entry| entry["event"] == "registered")
+        .unwrap_or_else(|| panic!("no audit event in:\n{logs}"));
+    assert_eq!(audit["span"]["request_id"], "audit-1", "{audit}");
+    assert!(
+        !logs.contains("correct horse"),
+        "the password is never logged"
+    );
+    let request = lines
+        .iter()
+        .find(|entry| entry["message"] == "request")
+        .unwrap_or_else(|| panic!("no request line in:\n{logs}"));
+    assert_eq!(request["status"], 201);
+    assert_eq!(request["path"], "/api/register");
 }
