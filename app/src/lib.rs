@@ -10,7 +10,7 @@ pub mod transfer;
 use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 
 use latch_argon2::Argon2Hasher;
-use latch_domain::{Authenticator, Policies, Ports};
+use latch_domain::{Authenticator, Policies, Ports, ThrottlePolicy};
 use latch_http::{Services, TelemetrySettings, WebSettings};
 use latch_templates::Templates;
 use poem::{
@@ -80,9 +80,11 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
     let store = Store::open(&settings).await?;
     let hasher = Argon2Hasher::new(settings.argon2, settings.max_concurrent_hashes)
         .map_err(|error| StartupError::Hasher(error.to_string()))?;
+    let store_ports = store.ports();
     let ports = Ports {
-        users: store.users(),
-        sessions: store.sessions(),
+        users: store_ports.users,
+        sessions: store_ports.sessions,
+        attempts: store_ports.attempts,
         hasher: Arc::new(hasher),
         clock: Arc::new(SystemClock),
         tokens: Arc::new(OsRandom),
@@ -90,6 +92,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
     let policies = Policies {
         password: settings.password,
         session: settings.session,
+        throttle: ThrottlePolicy::default(),
     };
     let auth = Authenticator::new(ports, policies)
         .await
@@ -102,7 +105,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
         Services {
             auth: Arc::new(auth),
             pages: Arc::new(Templates::new()?),
-            health: store.health(),
+            health: store_ports.health,
         },
         WebSettings {
             cookie_secure: settings.cookie_secure,

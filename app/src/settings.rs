@@ -6,7 +6,7 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf, str::FromStr};
 
 use config::{Config, Environment, File, FileFormat};
 use latch_argon2::Argon2Settings;
-use latch_domain::{PasswordPolicy, SessionPolicy};
+use latch_domain::{PasswordPolicy, SessionPolicy, session::MAX_REMEMBER_LIFETIME};
 use latch_mongodb::MongoSettings;
 use serde::Deserialize;
 use time::Duration;
@@ -85,7 +85,9 @@ struct RawMongodb {
 #[serde(deny_unknown_fields)]
 struct RawSession {
     cookie_secure: bool,
+    idle_timeout: String,
     absolute_lifetime: String,
+    remember_lifetime: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -239,6 +241,19 @@ impl RawSettings {
                 "session.absolute_lifetime must be between 1m and 30d",
             ));
         }
+        let idle_timeout = parse_duration("session.idle_timeout", &self.session.idle_timeout)?;
+        if idle_timeout < Duration::minutes(1) || idle_timeout > absolute_lifetime {
+            return Err(invalid(
+                "session.idle_timeout must be at least 1m and at most session.absolute_lifetime",
+            ));
+        }
+        let remember_lifetime =
+            parse_duration("session.remember_lifetime", &self.session.remember_lifetime)?;
+        if remember_lifetime < absolute_lifetime || remember_lifetime > MAX_REMEMBER_LIFETIME {
+            return Err(invalid(
+                "session.remember_lifetime must be at least session.absolute_lifetime and at most 30d",
+            ));
+        }
         let password = PasswordPolicy::new(self.password.min_length)
             .map_err(|error| invalid(error.to_string()))?;
         let argon2 = Argon2Settings {
@@ -261,7 +276,11 @@ impl RawSettings {
             sqlite: self.storage.sqlite,
             mongodb,
             cookie_secure: self.session.cookie_secure,
-            session: SessionPolicy { absolute_lifetime },
+            session: SessionPolicy {
+                idle_timeout,
+                absolute_lifetime,
+                remember_lifetime,
+            },
             password,
             argon2,
             max_concurrent_hashes: match self.password.max_concurrent_hashes {
@@ -369,6 +388,8 @@ mod tests {
         assert_eq!(settings.password.min_length(), 15);
         assert_eq!(settings.argon2, Argon2Settings::default());
         assert_eq!(settings.session.absolute_lifetime, Duration::hours(12));
+        assert_eq!(settings.session.idle_timeout, Duration::minutes(30));
+        assert_eq!(settings.session.remember_lifetime, Duration::days(30));
         assert_eq!(settings.max_body_bytes, 16 * 1024);
         assert_eq!(settings.secret_key, None);
     }
@@ -401,6 +422,13 @@ mod tests {
                 .contains("session.absolute_lifetime")
         );
         assert!(error_of(&[("LATCH__SERVER__SECRET_KEY", "abc")]).contains("server.secret_key"));
+        assert!(
+            error_of(&[("LATCH__SESSION__REMEMBER_LIFETIME", "31d")])
+                .contains("session.remember_lifetime")
+        );
+        assert!(
+            error_of(&[("LATCH__SESSION__IDLE_TIMEOUT", "0m")]).contains("session.idle_timeout")
+        );
         assert!(error_of(&[("LATCH__LOG__LEVEL", "loud=[")]).contains("log.level"));
     }
 

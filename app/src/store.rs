@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use latch_domain::{SessionRepository, StoreHealth, UserRepository};
+use latch_domain::{LoginAttemptRepository, SessionRepository, StoreHealth, UserRepository};
 use latch_memory::MemoryStore;
 use latch_mongodb::MongoStore;
 use latch_sqlite::SqliteStore;
@@ -47,28 +47,18 @@ impl Store {
         }
     }
 
+    /// The store behind each port (clones of one store, sharing its pool).
+    pub(crate) fn ports(&self) -> StorePorts {
+        match self {
+            Self::Sqlite(store) => StorePorts::of(store.clone()),
+            Self::Mongo(store) => StorePorts::of(store.clone()),
+            Self::Memory(store) => StorePorts::of(store.clone()),
+        }
+    }
+
+    /// The store as a user repository.
     pub(crate) fn users(&self) -> Arc<dyn UserRepository> {
-        match self {
-            Self::Sqlite(store) => Arc::new(store.clone()),
-            Self::Mongo(store) => Arc::new(store.clone()),
-            Self::Memory(store) => Arc::new(store.clone()),
-        }
-    }
-
-    pub(crate) fn sessions(&self) -> Arc<dyn SessionRepository> {
-        match self {
-            Self::Sqlite(store) => Arc::new(store.clone()),
-            Self::Mongo(store) => Arc::new(store.clone()),
-            Self::Memory(store) => Arc::new(store.clone()),
-        }
-    }
-
-    pub(crate) fn health(&self) -> Arc<dyn StoreHealth> {
-        match self {
-            Self::Sqlite(store) => Arc::new(store.clone()),
-            Self::Mongo(store) => Arc::new(store.clone()),
-            Self::Memory(store) => Arc::new(store.clone()),
-        }
+        self.ports().users
     }
 
     /// Closes connections, after the last request.
@@ -77,6 +67,29 @@ impl Store {
             Self::Sqlite(store) => store.close().await,
             Self::Mongo(store) => store.close().await,
             Self::Memory(_) => {}
+        }
+    }
+}
+
+/// One store seen through every port the application uses.
+pub(crate) struct StorePorts {
+    pub(crate) users: Arc<dyn UserRepository>,
+    pub(crate) sessions: Arc<dyn SessionRepository>,
+    pub(crate) attempts: Arc<dyn LoginAttemptRepository>,
+    pub(crate) health: Arc<dyn StoreHealth>,
+}
+
+impl StorePorts {
+    fn of<S>(store: S) -> Self
+    where
+        S: UserRepository + SessionRepository + LoginAttemptRepository + StoreHealth + 'static,
+    {
+        let store = Arc::new(store);
+        Self {
+            users: store.clone(),
+            sessions: store.clone(),
+            attempts: store.clone(),
+            health: store,
         }
     }
 }

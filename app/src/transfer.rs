@@ -162,6 +162,8 @@ fn user_of(text: &str) -> Result<User, String> {
             .as_deref()
             .map(|text| time("last_login_at", text))
             .transpose()?,
+        // Sessions are not carried over, so no older version can linger.
+        credential_version: 0,
     })
 }
 
@@ -182,6 +184,7 @@ mod tests {
             last_login_at: Some(
                 OffsetDateTime::from_unix_timestamp_nanos(1_700_000_001_234_000_000).unwrap(),
             ),
+            credential_version: 0,
         }
     }
 

@@ -1,17 +1,18 @@
-//! The rules for registering, signing in, finding who is signed in, and
-//! signing out.
+//! The rules for registering, signing in, finding who is signed in, signing
+//! out, and changing a password.
 
 use std::sync::Arc;
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::{
     password::{Password, PasswordError, PasswordHash, PasswordPolicy},
     ports::{
-        Clock, HasherError, InsertUserError, PasswordHasher, SessionRepository, StorageError,
-        TokenSource, UserRepository, Verification,
+        Clock, HasherError, InsertUserError, LoginAttemptRepository, PasswordHasher,
+        SessionRepository, StorageError, TokenSource, UserRepository, Verification,
     },
     session::{Session, SessionPolicy, SessionToken},
+    throttle::ThrottlePolicy,
     user::User,
     username::{Username, UsernameError, UsernameKey},
 };
@@ -23,6 +24,8 @@ pub struct Ports {
     pub users: Arc<dyn UserRepository>,
     /// Session storage.
     pub sessions: Arc<dyn SessionRepository>,
+    /// Failed sign-in counters.
+    pub attempts: Arc<dyn LoginAttemptRepository>,
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
     /// The time.
@@ -38,6 +41,8 @@ pub struct Policies {
     pub password: PasswordPolicy,
     /// How long sessions live.
     pub session: SessionPolicy,
+    /// How failed sign-ins slow down the next attempt.
+    pub throttle: ThrottlePolicy,
 }
 
 /// What was wrong with each field of a registration.
@@ -73,6 +78,33 @@ pub enum LoginError {
     /// Unknown username or wrong password.
     #[error("invalid username or password")]
     InvalidCredentials,
+    /// Too many consecutive failures for this username: no attempt is
+    /// accepted before `retry_after` has passed, not even a right one.
+    #[error("too many failed sign-ins; retry in {retry_after}")]
+    Throttled {
+        /// How long to wait.
+        retry_after: Duration,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The hasher failed.
+    #[error(transparent)]
+    Hasher(#[from] HasherError),
+}
+
+/// Why a password change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The current password given is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// The new password does not meet the policy.
+    #[error("the new password is not accepted: {0}")]
+    InvalidPassword(PasswordError),
+    /// The account was deleted meanwhile.
+    #[error("the account no longer exists")]
+    AccountGone,
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -88,6 +120,8 @@ pub struct Credentials {
     pub username: String,
     /// The password as typed.
     pub password: Password,
+    /// Whether to remember this sign-in for longer.
+    pub remember: bool,
 }
 
 /// A successful sign-in: the token to hand to the client, and what it opens.
@@ -111,16 +145,17 @@ pub struct SignedIn {
 }
 
 /// An account whose password was just checked. Only
-/// [`Authenticator::verify_credentials`] makes one, and a session can only be
-/// issued for one, so nothing signs a person in without checking them.
+/// [`Authenticator::verify_credentials`] and [`Authenticator::change_password`]
+/// make one, and a session can only be issued for one, so nothing signs a
+/// person in without checking them.
 struct VerifiedUser(User);
 
 /// The domain service: every rule about accounts and sessions.
 pub struct Authenticator {
     ports: Ports,
     policies: Policies,
-    /// Verified against when the username is unknown, so that an unknown
-    /// username costs the same hashing work as a wrong password.
+    /// Verified against when the username is unknown or throttled, so that
+    /// every refused attempt costs the same hashing work as a wrong password.
     dummy_hash: PasswordHash,
 }
 
@@ -179,6 +214,7 @@ impl Authenticator {
             password_hash: self.ports.hasher.hash(password).await?,
             created_at: self.now(),
             last_login_at: None,
+            credential_version: 0,
         };
         match self.ports.users.insert_user(&user).await {
             Ok(()) => Ok(user),
@@ -189,29 +225,59 @@ impl Authenticator {
 
     /// Signs a person in with a brand-new session. The session the client
     /// held before, if any, is deleted: a token is never carried across a
-    /// sign-in.
+    /// sign-in. While the username is throttled, no attempt is accepted.
     pub async fn log_in(
         &self,
         credentials: &Credentials,
         previous: Option<&SessionToken>,
     ) -> Result<SignIn, LoginError> {
-        let verified = self.verify_credentials(credentials).await?;
+        let key = UsernameKey::from_input(&credentials.username);
+        let now = self.now();
+        let attempts = self.ports.attempts.failed_attempts(&key).await?;
+        let wait = attempts.and_then(|attempts| self.policies.throttle.wait_at(&attempts, now));
+        if let Some(retry_after) = wait {
+            // A throttled attempt costs the same hashing work as any other.
+            self.ports
+                .hasher
+                .verify(&credentials.password, &self.dummy_hash)
+                .await?;
+            return Err(LoginError::Throttled { retry_after });
+        }
+        let verified = match self.verify_credentials(&key, &credentials.password).await {
+            Ok(verified) => verified,
+            Err(LoginError::InvalidCredentials) => {
+                self.ports.attempts.record_failed_attempt(&key, now).await?;
+                return Err(LoginError::InvalidCredentials);
+            }
+            Err(error) => return Err(error),
+        };
+        if attempts.is_some() {
+            self.ports.attempts.clear_failed_attempts(&key).await?;
+        }
         if let Some(previous) = previous {
             self.ports.sessions.delete_session(&previous.id()).await?;
         }
-        Ok(self.issue_session(verified).await?)
+        Ok(self.issue_session(verified, credentials.remember).await?)
     }
 
-    /// The account and session a token opens, if it is live. A session found
-    /// expired is deleted.
+    /// The account and session a token opens, if it is live: before its
+    /// expiry, within the idle timeout unless remembered, and issued under
+    /// the account's current credentials. A dead session found is deleted.
+    /// Use is recorded at most once per minute.
     pub async fn signed_in(&self, token: &SessionToken) -> Result<Option<SignedIn>, StorageError> {
         let id = token.id();
-        let Some((session, user)) = self.ports.sessions.session_with_user(&id).await? else {
+        let Some((mut session, user)) = self.ports.sessions.session_with_user(&id).await? else {
             return Ok(None);
         };
-        if !session.is_live_at(self.now()) {
+        let now = self.now();
+        let policy = &self.policies.session;
+        if !policy.is_live(&session, now) || session.credential_version != user.credential_version {
             self.ports.sessions.delete_session(&id).await?;
             return Ok(None);
+        }
+        if policy.needs_touch(&session, now) {
+            self.ports.sessions.touch_session(&id, now).await?;
+            session.last_seen_at = now;
         }
         Ok(Some(SignedIn { user, session }))
     }
@@ -223,29 +289,62 @@ impl Authenticator {
         Ok(())
     }
 
+    /// Changes a signed-in account's password: the current one must be
+    /// given, the new one must meet the policy. Every session of the account
+    /// ends (its credential version moves on) and the caller gets a new one.
+    pub async fn change_password(
+        &self,
+        signed_in: &SignedIn,
+        current: &Password,
+        new: &Password,
+    ) -> Result<SignIn, ChangePasswordError> {
+        let user = &signed_in.user;
+        let verification = self
+            .ports
+            .hasher
+            .verify(current, &user.password_hash)
+            .await?;
+        if verification == Verification::Mismatch {
+            return Err(ChangePasswordError::WrongPassword);
+        }
+        self.policies
+            .password
+            .check(new, Some(&user.username))
+            .map_err(ChangePasswordError::InvalidPassword)?;
+        let hash = self.ports.hasher.hash(new).await?;
+        let Some(version) = self.ports.users.replace_password(user.id, &hash).await? else {
+            return Err(ChangePasswordError::AccountGone);
+        };
+        self.ports.sessions.delete_user_sessions(user.id).await?;
+        let mut user = user.clone();
+        user.password_hash = hash;
+        user.credential_version = version;
+        let remember = signed_in.session.remember;
+        Ok(self.issue_session(VerifiedUser(user), remember).await?)
+    }
+
+    /// Checks a password for a username key: exactly one verify, against
+    /// the account's hash or, for an unknown key, the dummy hash.
     async fn verify_credentials(
         &self,
-        credentials: &Credentials,
+        key: &UsernameKey,
+        password: &Password,
     ) -> Result<VerifiedUser, LoginError> {
-        let key = UsernameKey::from_input(&credentials.username);
-        let Some(user) = self.ports.users.user_by_key(&key).await? else {
-            self.ports
-                .hasher
-                .verify(&credentials.password, &self.dummy_hash)
-                .await?;
+        let Some(user) = self.ports.users.user_by_key(key).await? else {
+            self.ports.hasher.verify(password, &self.dummy_hash).await?;
             return Err(LoginError::InvalidCredentials);
         };
         match self
             .ports
             .hasher
-            .verify(&credentials.password, &user.password_hash)
+            .verify(password, &user.password_hash)
             .await?
         {
             Verification::Mismatch => Err(LoginError::InvalidCredentials),
             Verification::Match => Ok(VerifiedUser(user)),
             Verification::MatchNeedsRehash => {
                 let mut user = user;
-                user.password_hash = self.ports.hasher.hash(&credentials.password).await?;
+                user.password_hash = self.ports.hasher.hash(password).await?;
                 self.ports
                     .users
                     .set_password_hash(user.id, &user.password_hash)
@@ -255,7 +354,11 @@ impl Authenticator {
         }
     }
 
-    async fn issue_session(&self, verified: VerifiedUser) -> Result<SignIn, StorageError> {
+    async fn issue_session(
+        &self,
+        verified: VerifiedUser,
+        remember: bool,
+    ) -> Result<SignIn, StorageError> {
         let VerifiedUser(mut user) = verified;
         let now = self.now();
         let token = self.ports.tokens.session_token();
@@ -263,7 +366,11 @@ impl Authenticator {
             id: token.id(),
             user_id: user.id,
             created_at: now,
-            expires_at: now + self.policies.session.absolute_lifetime,
+            authenticated_at: now,
+            last_seen_at: now,
+            expires_at: self.policies.session.expiry(now, remember),
+            remember,
+            credential_version: user.credential_version,
         };
         self.ports.sessions.insert_session(&session).await?;
         self.ports.users.record_sign_in(user.id, now).await?;

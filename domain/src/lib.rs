@@ -10,19 +10,21 @@ pub mod password;
 pub mod ports;
 pub mod redirect;
 pub mod session;
+pub mod throttle;
 pub mod user;
 pub mod username;
 
 pub use auth::{
-    Authenticator, Credentials, LoginError, Policies, Ports, RegisterError, RegistrationErrors,
-    SignIn, SignedIn,
+    Authenticator, ChangePasswordError, Credentials, LoginError, Policies, Ports, RegisterError,
+    RegistrationErrors, SignIn, SignedIn,
 };
 pub use password::{Password, PasswordError, PasswordHash, PasswordPolicy, PolicyError};
 pub use ports::{
-    Clock, HasherError, InsertUserError, PasswordHasher, SessionRepository, StorageError,
-    StoreHealth, TokenSource, UserRepository, Verification,
+    Clock, HasherError, InsertUserError, LoginAttemptRepository, PasswordHasher, SessionRepository,
+    StorageError, StoreHealth, TokenSource, UserRepository, Verification,
 };
 pub use redirect::safe_redirect_target;
 pub use session::{Session, SessionId, SessionPolicy, SessionToken};
+pub use throttle::{FailedAttempts, ThrottlePolicy};
 pub use user::{User, UserId};
 pub use username::{Username, UsernameError, UsernameKey};

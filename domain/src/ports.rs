@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::{
     password::{Password, PasswordHash},
     session::{Session, SessionId, SessionToken},
+    throttle::FailedAttempts,
     user::{User, UserId},
     username::UsernameKey,
 };
@@ -78,8 +79,18 @@ pub trait UserRepository: Send + Sync {
     /// Records a successful sign-in.
     async fn record_sign_in(&self, id: UserId, at: OffsetDateTime) -> Result<(), StorageError>;
 
-    /// Replaces an account's password hash.
+    /// Replaces an account's password hash with one of the same password
+    /// (a re-hash with new costs); sessions live on.
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), StorageError>;
+
+    /// Sets a new password's hash and moves the account's credential
+    /// version on by one, atomically, which ends every session issued before.
+    /// Returns the new version, or `None` when there is no such account.
+    async fn replace_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+    ) -> Result<Option<u32>, StorageError>;
 
     /// Up to `limit` accounts whose username key sorts after `after` (from
     /// the first when `None`), in key order (by the key's bytes). Walking
@@ -106,6 +117,9 @@ pub trait SessionRepository: Send + Sync {
         id: &SessionId,
     ) -> Result<Option<(Session, User)>, StorageError>;
 
+    /// Records that a session was used at `at` (its `last_seen_at`).
+    async fn touch_session(&self, id: &SessionId, at: OffsetDateTime) -> Result<(), StorageError>;
+
     /// Deletes one session; `true` when it existed.
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StorageError>;
 
@@ -115,6 +129,30 @@ pub trait SessionRepository: Send + Sync {
     /// Deletes every session not live at `now` (`expires_at <= now`);
     /// returns how many.
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64, StorageError>;
+}
+
+/// Where consecutive failed sign-ins are counted, per username key (whether
+/// or not such an account exists), so that throttling holds across
+/// instances and restarts.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LoginAttemptRepository: Send + Sync {
+    /// The failures counted for this key, if any.
+    async fn failed_attempts(
+        &self,
+        key: &UsernameKey,
+    ) -> Result<Option<FailedAttempts>, StorageError>;
+
+    /// Counts one more failure at `at`, atomically (concurrent failures are
+    /// all counted), and returns the new state.
+    async fn record_failed_attempt(
+        &self,
+        key: &UsernameKey,
+        at: OffsetDateTime,
+    ) -> Result<FailedAttempts, StorageError>;
+
+    /// Forgets the failures for this key (after a successful sign-in).
+    async fn clear_failed_attempts(&self, key: &UsernameKey) -> Result<(), StorageError>;
 }
 
 /// Whether a store can answer right now (for readiness checks).

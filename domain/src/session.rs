@@ -88,28 +88,78 @@ pub struct Session {
     pub user_id: UserId,
     /// When it was issued.
     pub created_at: OffsetDateTime,
+    /// When its owner last proved their password (at sign-in).
+    pub authenticated_at: OffsetDateTime,
+    /// When it was last used, to within [`TOUCH_INTERVAL`].
+    pub last_seen_at: OffsetDateTime,
     /// When it ends, whatever happens.
     pub expires_at: OffsetDateTime,
+    /// Whether its owner asked to be remembered: a longer lifetime, no idle
+    /// timeout, and a cookie that outlives the browser session.
+    pub remember: bool,
+    /// The account's credential version when it was issued; a password
+    /// change moves the account on and so ends it.
+    pub credential_version: u32,
 }
 
 impl Session {
-    /// Whether the session is still alive at `now`.
+    /// Whether the session is before its absolute expiry at `now`. (Stores
+    /// use this alone; [`SessionPolicy::is_live`] also applies the idle
+    /// timeout.)
     pub fn is_live_at(&self, now: OffsetDateTime) -> bool {
         now < self.expires_at
     }
 }
 
+/// How often a session's `last_seen_at` is written at most: activity slides
+/// the idle timer without a store write on every request.
+pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+/// The longest "remember me" lifetime any configuration may set.
+pub const MAX_REMEMBER_LIFETIME: Duration = Duration::days(30);
+
 /// How long sessions live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
-    /// The absolute lifetime of a session from sign-in.
+    /// A session unused for this long ends (not for remembered sessions).
+    pub idle_timeout: Duration,
+    /// The lifetime of a session from sign-in.
     pub absolute_lifetime: Duration,
+    /// The lifetime of a remembered session from sign-in.
+    pub remember_lifetime: Duration,
+}
+
+impl SessionPolicy {
+    /// When a session issued at `now` ends at the latest.
+    pub fn expiry(&self, now: OffsetDateTime, remember: bool) -> OffsetDateTime {
+        now + if remember {
+            self.remember_lifetime
+        } else {
+            self.absolute_lifetime
+        }
+    }
+
+    /// Whether a session is live at `now`: before its absolute expiry and,
+    /// unless remembered, used within the idle timeout.
+    pub fn is_live(&self, session: &Session, now: OffsetDateTime) -> bool {
+        session.is_live_at(now)
+            && (session.remember || now < session.last_seen_at + self.idle_timeout)
+    }
+
+    /// Whether a request at `now` should record the session as seen: only
+    /// once per [`TOUCH_INTERVAL`].
+    pub fn needs_touch(&self, session: &Session, now: OffsetDateTime) -> bool {
+        now - session.last_seen_at >= TOUCH_INTERVAL
+    }
 }
 
 impl Default for SessionPolicy {
+    /// 30 minutes idle, 12 hours absolute, 30 days when remembered.
     fn default() -> Self {
         Self {
+            idle_timeout: Duration::minutes(30),
             absolute_lifetime: Duration::hours(12),
+            remember_lifetime: MAX_REMEMBER_LIFETIME,
         }
     }
 }
@@ -149,14 +199,60 @@ mod tests {
     #[test]
     fn a_session_is_dead_from_its_expiry_on() {
         let start = OffsetDateTime::UNIX_EPOCH;
-        let session = Session {
+        let session = session_at(start, false);
+        assert!(session.is_live_at(start + Duration::hours(12) - Duration::SECOND));
+        assert!(!session.is_live_at(start + Duration::hours(12)));
+    }
+
+    fn session_at(start: OffsetDateTime, remember: bool) -> Session {
+        let policy = SessionPolicy::default();
+        Session {
             id: SessionId::from_bytes([1; 32]),
             user_id: UserId::from_random_bytes([2; 16]),
             created_at: start,
-            expires_at: start + Duration::hours(12),
-        };
-        assert!(session.is_live_at(start + Duration::hours(12) - Duration::SECOND));
-        assert!(!session.is_live_at(start + Duration::hours(12)));
+            authenticated_at: start,
+            last_seen_at: start,
+            expires_at: policy.expiry(start, remember),
+            remember,
+            credential_version: 0,
+        }
+    }
+
+    #[test]
+    fn an_unused_session_ends_after_the_idle_timeout() {
+        let policy = SessionPolicy::default();
+        let start = OffsetDateTime::UNIX_EPOCH;
+        let mut session = session_at(start, false);
+        assert!(policy.is_live(&session, start + Duration::minutes(29)));
+        assert!(!policy.is_live(&session, start + Duration::minutes(30)));
+        session.last_seen_at = start + Duration::minutes(20);
+        assert!(
+            policy.is_live(&session, start + Duration::minutes(49)),
+            "activity slides the idle timer"
+        );
+        assert!(
+            !policy.is_live(&session, start + Duration::hours(12)),
+            "but not past the absolute lifetime"
+        );
+    }
+
+    #[test]
+    fn remembered_sessions_last_longer_and_have_no_idle_timeout() {
+        let policy = SessionPolicy::default();
+        let start = OffsetDateTime::UNIX_EPOCH;
+        let session = session_at(start, true);
+        assert_eq!(session.expires_at, start + Duration::days(30));
+        assert!(policy.is_live(&session, start + Duration::days(29)));
+        assert!(!policy.is_live(&session, start + Duration::days(30)));
+    }
+
+    #[test]
+    fn last_seen_is_written_at_most_once_a_minute() {
+        let policy = SessionPolicy::default();
+        let start = OffsetDateTime::UNIX_EPOCH;
+        let session = session_at(start, false);
+        assert!(!policy.needs_touch(&session, start + Duration::seconds(59)));
+        assert!(policy.needs_touch(&session, start + Duration::seconds(60)));
     }
 
     proptest! {

@@ -52,4 +52,7 @@ pub struct User {
     pub created_at: OffsetDateTime,
     /// When its owner last signed in successfully, if ever.
     pub last_login_at: Option<OffsetDateTime>,
+    /// Moves on at every password change; sessions issued under an older
+    /// version are dead.
+    pub credential_version: u32,
 }

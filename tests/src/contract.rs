@@ -29,7 +29,7 @@ mod run;
 mod store;
 
 pub use run::{NO_SKIP_VARIABLE, run, skip};
-pub use store::{StoreUnderTest, Unavailable};
+pub use store::{Gap, StoreUnderTest, Unavailable};
 
 /// Expands to one `#[test]` per contract case, each running against a fresh
 /// store from `factory` (an async fn or a closure returning a future of
@@ -62,6 +62,10 @@ macro_rules! contract_suite {
             deleting_a_session_reports_whether_it_existed,
             deleting_a_users_sessions_spares_other_users,
             deleting_expired_sessions_spares_live_ones,
+            touching_a_session_records_its_last_use_only,
+            replacing_a_password_moves_the_credential_version_on,
+            concurrent_failed_sign_ins_are_all_counted,
+            clearing_failed_sign_ins_starts_the_count_again,
             ping_answers,
         );
     };

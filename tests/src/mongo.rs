@@ -117,6 +117,18 @@ impl TestDatabase {
             .unwrap_or_else(|error| panic!("{URI_VARIABLE} is set but unusable: {error}"))
     }
 
+    /// Whether the server is FerretDB rather than MongoDB (its `buildInfo`
+    /// says so), for the few behaviours FerretDB 1.x does not share.
+    pub async fn is_ferretdb(&self) -> bool {
+        let info = self
+            .raw()
+            .await
+            .run_command(mongodb::bson::doc! { "buildInfo": 1 })
+            .await
+            .expect("buildInfo answers");
+        info.contains_key("ferretdbVersion")
+    }
+
     /// A raw driver handle on this database, for looking at documents and
     /// indexes as the server holds them.
     pub async fn raw(&self) -> mongodb::Database {

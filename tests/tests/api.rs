@@ -550,3 +550,56 @@ async fn the_docs_ui_is_served_by_the_app_itself() {
         );
     }
 }
+
+#[tokio::test]
+async fn throttled_sign_ins_get_429_with_retry_after_whether_or_not_the_account_exists() {
+    let server = TestServer::start().await;
+    let api = Api::new(&server);
+    api.register("alice", PASSWORD).await;
+    for username in ["alice", "nobody"] {
+        for _ in 0..6 {
+            let refused = api.login(username, "not the right password").await;
+            assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        }
+        let throttled = api.login(username, PASSWORD).await;
+        let retry_after = throttled.headers()[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(retry_after, "1", "{username}");
+        assert_problem(
+            throttled,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+        )
+        .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(api.login("alice", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn remembered_api_sessions_last_thirty_days() {
+    let server = TestServer::start().await;
+    let api = Api::new(&server);
+    api.register("alice", PASSWORD).await;
+    let plain: Value = api.login("alice", PASSWORD).await.json().await.unwrap();
+    let remembered: Value = api
+        .post(
+            "/login",
+            json!({ "username": "alice", "password": PASSWORD, "remember": true }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expiry = |body: &Value| {
+        time::OffsetDateTime::parse(
+            body["expires_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    let longer = expiry(&remembered) - expiry(&plain);
+    assert!(longer > time::Duration::days(29), "{longer}");
+}

@@ -23,6 +23,7 @@ fn alice() -> User {
         password_hash: PasswordHash::new("$argon2id$v=19$m=47104,t=1,p=1$c2FsdA$aGFzaA"),
         created_at: OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("a valid time"),
         last_login_at: None,
+        credential_version: 0,
     }
 }
 
@@ -131,7 +132,11 @@ async fn documents_hold_bson_uuids_dates_and_binary_digests() {
         id: token.id(),
         user_id: user.id,
         created_at: user.created_at,
+        authenticated_at: user.created_at,
+        last_seen_at: user.created_at,
         expires_at: user.created_at + time::Duration::hours(12),
+        remember: false,
+        credential_version: 0,
     };
     store.insert_session(&session).await.unwrap();
     let raw = database.raw().await;

@@ -393,3 +393,53 @@ async fn the_sqlite_file_holds_argon2id_hashes_and_never_the_password() {
     assert!(contains(b"$argon2id$v=19$m=47104,t=1,p=1$"));
     assert!(!contains(PASSWORD.as_bytes()));
 }
+
+#[tokio::test]
+async fn remember_me_gives_a_persistent_cookie_and_logout_still_ends_it() {
+    let server = TestServer::start().await;
+    let browser = Browser::new(server.base_url());
+    browser.register("alice", PASSWORD).await;
+    let signed_in = browser
+        .submit(
+            "/login",
+            "/login",
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("remember", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    let cookie = signed_in
+        .set_cookie(SESSION_COOKIE)
+        .expect("a session cookie");
+    assert!(cookie.contains("Max-Age=2592000"), "30 days: {cookie}");
+    let token = browser.cookie(SESSION_COOKIE).unwrap();
+
+    browser.log_out().await;
+    let replay = Browser::new(server.base_url());
+    replay.set_cookie(SESSION_COOKIE, &token);
+    assert!(replay.get("/").await.contains("You are not logged in"));
+}
+
+#[tokio::test]
+async fn after_repeated_failures_even_the_right_password_waits() {
+    let server = TestServer::start().await;
+    let browser = Browser::new(server.base_url());
+    browser.register("alice", PASSWORD).await;
+    for _ in 0..6 {
+        let refused = browser.log_in("alice", "not the right password").await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    }
+    // Six failures in a row: the next attempt must wait a second, and until
+    // then the right password gets the same generic refusal.
+    let throttled = browser.log_in("alice", PASSWORD).await;
+    assert_eq!(throttled.status, StatusCode::UNAUTHORIZED);
+    assert!(throttled.contains("Invalid username or password"));
+    assert!(browser.cookie(SESSION_COOKIE).is_none());
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let signed_in = browser.log_in("alice", PASSWORD).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+}

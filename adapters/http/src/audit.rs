@@ -2,7 +2,7 @@
 //! same for the pages and the API. Events name the username key and a short
 //! session fingerprint, never a token or a password.
 
-use latch_domain::{SessionToken, SignIn, User, UsernameKey};
+use latch_domain::{LoginError, SessionToken, SignIn, User, UsernameKey};
 
 /// Where an action came from.
 #[derive(Debug, Clone, Copy)]
@@ -41,14 +41,25 @@ pub(crate) fn sign_in_succeeded(channel: Channel, sign_in: &SignIn) {
     );
 }
 
-/// A sign-in was refused: unknown username or wrong password.
-pub(crate) fn sign_in_failed(channel: Channel, typed_username: &str) {
-    tracing::info!(
-        event = "sign_in_failed",
-        channel = channel.as_str(),
-        username_key = UsernameKey::from_input(typed_username).as_str(),
-        "invalid username or password"
-    );
+/// A sign-in was refused: unknown username, wrong password, or too many
+/// failures in a row (a lockout once the count reaches its limit).
+pub(crate) fn sign_in_refused(channel: Channel, typed_username: &str, error: &LoginError) {
+    let key = UsernameKey::from_input(typed_username);
+    match error {
+        LoginError::Throttled { retry_after } => tracing::warn!(
+            event = "sign_in_throttled",
+            channel = channel.as_str(),
+            username_key = key.as_str(),
+            retry_after_seconds = retry_after.whole_seconds(),
+            "too many failed sign-ins"
+        ),
+        _ => tracing::info!(
+            event = "sign_in_failed",
+            channel = channel.as_str(),
+            username_key = key.as_str(),
+            "invalid username or password"
+        ),
+    }
 }
 
 /// A session was ended by its owner.

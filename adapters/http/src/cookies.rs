@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use latch_domain::SessionToken;
+use latch_domain::{SessionToken, SignIn};
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
 
 /// Messages shown once, on the page after a redirect. The cookie carries
@@ -90,9 +90,17 @@ impl CookiePolicy {
             .and_then(|cookie| SessionToken::parse(cookie.value_str()))
     }
 
-    /// Hands the client a session token, as a browser-session cookie.
-    pub(crate) fn set_session(&self, jar: &CookieJar, token: &SessionToken) {
-        jar.add(self.cookie(self.session_cookie_name(), &token.encode()));
+    /// Hands the client its new session's token: a browser-session cookie,
+    /// or for a remembered session one that lasts as long as the session.
+    pub(crate) fn set_session(&self, jar: &CookieJar, sign_in: &SignIn) {
+        let mut cookie = self.cookie(self.session_cookie_name(), &sign_in.token.encode());
+        if sign_in.session.remember {
+            let lifetime = sign_in.session.expires_at - sign_in.session.created_at;
+            cookie.set_max_age(Duration::from_secs(
+                lifetime.whole_seconds().max(0).unsigned_abs(),
+            ));
+        }
+        jar.add(cookie);
     }
 
     /// Tells the client to forget its session token.

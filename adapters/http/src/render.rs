@@ -61,6 +61,8 @@ pub struct FormView {
     pub username: String,
     /// Where to go after signing in (already checked to be local).
     pub next: Option<String>,
+    /// Whether "Remember me" was ticked.
+    pub remember: bool,
     /// The configured minimum password length, for the hint.
     pub password_min_length: usize,
     /// Messages per field and for the whole form.

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use latch_domain::{InsertUserError, Session, SessionId, StorageError, User, UserId, UsernameKey};
+use latch_domain::{
+    FailedAttempts, InsertUserError, Session, SessionId, StorageError, User, UserId, UsernameKey,
+};
 use time::OffsetDateTime;
 
 /// Accounts, the index that keeps their username keys unique, and sessions.
@@ -11,6 +13,7 @@ pub(crate) struct State {
     users: HashMap<UserId, User>,
     ids_by_key: HashMap<UsernameKey, UserId>,
     sessions: HashMap<SessionId, Session>,
+    failures: HashMap<UsernameKey, FailedAttempts>,
 }
 
 impl State {
@@ -58,6 +61,34 @@ impl State {
     /// The account with this id, to change in place; `None` leaves nothing to change.
     pub(crate) fn user_mut(&mut self, id: UserId) -> Option<&mut User> {
         self.users.get_mut(&id)
+    }
+
+    /// The session with this id, to change in place.
+    pub(crate) fn session_mut(&mut self, id: &SessionId) -> Option<&mut Session> {
+        self.sessions.get_mut(id)
+    }
+
+    pub(crate) fn failed_attempts(&self, key: &UsernameKey) -> Option<FailedAttempts> {
+        self.failures.get(key).copied()
+    }
+
+    /// Counts one more failure for `key` and returns the new state.
+    pub(crate) fn record_failed_attempt(
+        &mut self,
+        key: &UsernameKey,
+        at: OffsetDateTime,
+    ) -> FailedAttempts {
+        let entry = self.failures.entry(key.clone()).or_insert(FailedAttempts {
+            count: 0,
+            last_failed_at: at,
+        });
+        entry.count = entry.count.saturating_add(1);
+        entry.last_failed_at = at;
+        *entry
+    }
+
+    pub(crate) fn clear_failed_attempts(&mut self, key: &UsernameKey) {
+        self.failures.remove(key);
     }
 
     pub(crate) fn insert_session(&mut self, session: &Session) {

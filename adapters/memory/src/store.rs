@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use latch_domain::{
-    InsertUserError, PasswordHash, Session, SessionId, SessionRepository, StorageError,
-    StoreHealth, User, UserId, UserRepository, UsernameKey,
+    FailedAttempts, InsertUserError, LoginAttemptRepository, PasswordHash, Session, SessionId,
+    SessionRepository, StorageError, StoreHealth, User, UserId, UserRepository, UsernameKey,
 };
 use time::OffsetDateTime;
 
@@ -62,6 +62,19 @@ impl UserRepository for MemoryStore {
         Ok(())
     }
 
+    async fn replace_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+    ) -> Result<Option<u32>, StorageError> {
+        let mut state = self.state()?;
+        Ok(state.user_mut(id).map(|user| {
+            user.password_hash = hash.clone();
+            user.credential_version = user.credential_version.saturating_add(1);
+            user.credential_version
+        }))
+    }
+
     async fn users_page<'a>(
         &self,
         after: Option<&'a UsernameKey>,
@@ -85,6 +98,13 @@ impl SessionRepository for MemoryStore {
         Ok(self.state()?.session_with_user(id))
     }
 
+    async fn touch_session(&self, id: &SessionId, at: OffsetDateTime) -> Result<(), StorageError> {
+        if let Some(session) = self.state()?.session_mut(id) {
+            session.last_seen_at = at;
+        }
+        Ok(())
+    }
+
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StorageError> {
         Ok(self.state()?.delete_session(id))
     }
@@ -97,6 +117,29 @@ impl SessionRepository for MemoryStore {
 
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64, StorageError> {
         Ok(self.state()?.delete_expired_sessions(now))
+    }
+}
+
+#[async_trait]
+impl LoginAttemptRepository for MemoryStore {
+    async fn failed_attempts(
+        &self,
+        key: &UsernameKey,
+    ) -> Result<Option<FailedAttempts>, StorageError> {
+        Ok(self.state()?.failed_attempts(key))
+    }
+
+    async fn record_failed_attempt(
+        &self,
+        key: &UsernameKey,
+        at: OffsetDateTime,
+    ) -> Result<FailedAttempts, StorageError> {
+        Ok(self.state()?.record_failed_attempt(key, at))
+    }
+
+    async fn clear_failed_attempts(&self, key: &UsernameKey) -> Result<(), StorageError> {
+        self.state()?.clear_failed_attempts(key);
+        Ok(())
     }
 }
 
@@ -122,6 +165,7 @@ mod tests {
             password_hash: PasswordHash::new("$argon2id$v=19$m=47104,t=1,p=1$c2FsdA$aGFzaA"),
             created_at: OffsetDateTime::UNIX_EPOCH,
             last_login_at: None,
+            credential_version: 0,
         };
         store.clone().insert_user(&user).await.unwrap();
         assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(user));

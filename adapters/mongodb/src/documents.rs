@@ -1,7 +1,9 @@
 //! How domain values become BSON documents and back. Field names live here
 //! and nowhere else.
 
-use latch_domain::{PasswordHash, Session, SessionId, StorageError, User, UserId, Username};
+use latch_domain::{
+    FailedAttempts, PasswordHash, Session, SessionId, StorageError, User, UserId, Username,
+};
 use mongodb::bson::{Binary, Bson, DateTime, Document, doc, spec::BinarySubtype};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -12,6 +14,8 @@ use crate::error::CorruptDocument;
 pub(crate) const USERS: &str = "users";
 /// The sessions' collection.
 pub(crate) const SESSIONS: &str = "sessions";
+/// Failed sign-ins, one document per username key (its `_id`).
+pub(crate) const LOGIN_FAILURES: &str = "login_failures";
 
 /// Field names.
 pub(crate) mod field {
@@ -31,6 +35,18 @@ pub(crate) mod field {
     pub(crate) const USER_ID: &str = "user_id";
     /// When a session ends.
     pub(crate) const EXPIRES_AT: &str = "expires_at";
+    /// An account's credential version, or the one a session was issued under.
+    pub(crate) const CREDENTIAL_VERSION: &str = "credential_version";
+    /// When a session's owner last proved their password.
+    pub(crate) const AUTHENTICATED_AT: &str = "authenticated_at";
+    /// When a session was last used.
+    pub(crate) const LAST_SEEN_AT: &str = "last_seen_at";
+    /// Whether a session is remembered.
+    pub(crate) const REMEMBER: &str = "remember";
+    /// Consecutive failed sign-ins.
+    pub(crate) const COUNT: &str = "count";
+    /// When the latest sign-in failed.
+    pub(crate) const LAST_FAILED_AT: &str = "last_failed_at";
 }
 
 /// A user id as a BSON UUID (binary subtype 4).
@@ -65,6 +81,7 @@ pub(crate) fn user_document(user: &User) -> Result<Document, StorageError> {
         field::USERNAME_KEY: user.username.key().as_str(),
         field::PASSWORD_HASH: user.password_hash.as_str(),
         field::CREATED_AT: date(user.created_at)?,
+        field::CREDENTIAL_VERSION: i64::from(user.credential_version),
     };
     if let Some(at) = user.last_login_at {
         document.insert(field::LAST_LOGIN_AT, date(at)?);
@@ -78,7 +95,11 @@ pub(crate) fn session_document(session: &Session) -> Result<Document, StorageErr
         field::ID: session_id(&session.id),
         field::USER_ID: user_id(session.user_id),
         field::CREATED_AT: date(session.created_at)?,
+        field::AUTHENTICATED_AT: date(session.authenticated_at)?,
+        field::LAST_SEEN_AT: date(session.last_seen_at)?,
         field::EXPIRES_AT: date(session.expires_at)?,
+        field::REMEMBER: session.remember,
+        field::CREDENTIAL_VERSION: i64::from(session.credential_version),
     })
 }
 
@@ -91,6 +112,7 @@ pub(crate) fn user_from(document: &Document) -> Result<User, StorageError> {
         password_hash: PasswordHash::new(fields.string(field::PASSWORD_HASH)?),
         created_at: fields.time(field::CREATED_AT)?,
         last_login_at: fields.optional_time(field::LAST_LOGIN_AT)?,
+        credential_version: fields.count(field::CREDENTIAL_VERSION)?,
     })
 }
 
@@ -101,7 +123,20 @@ pub(crate) fn session_from(document: &Document) -> Result<Session, StorageError>
         id: fields.session_id(field::ID)?,
         user_id: fields.user_id(field::USER_ID)?,
         created_at: fields.time(field::CREATED_AT)?,
+        authenticated_at: fields.time(field::AUTHENTICATED_AT)?,
+        last_seen_at: fields.time(field::LAST_SEEN_AT)?,
         expires_at: fields.time(field::EXPIRES_AT)?,
+        remember: fields.boolean(field::REMEMBER)?,
+        credential_version: fields.count(field::CREDENTIAL_VERSION)?,
+    })
+}
+
+/// Reads a failure count written by the attempts' upsert.
+pub(crate) fn attempts_from(document: &Document) -> Result<FailedAttempts, StorageError> {
+    let fields = Fields::new(LOGIN_FAILURES, document);
+    Ok(FailedAttempts {
+        count: fields.count(field::COUNT)?,
+        last_failed_at: fields.time(field::LAST_FAILED_AT)?,
     })
 }
 
@@ -182,6 +217,31 @@ impl<'a> Fields<'a> {
             other => Err(self.corrupt(
                 field,
                 format!("is a {:?}, not a date", other.element_type()),
+            )),
+        }
+    }
+
+    /// A non-negative integer that fits a `u32` (stored as Int32 or Int64).
+    fn count(&self, field: &'static str) -> Result<u32, StorageError> {
+        let value = match self.get(field)? {
+            Bson::Int32(value) => i64::from(*value),
+            Bson::Int64(value) => *value,
+            other => {
+                return Err(self.corrupt(
+                    field,
+                    format!("is a {:?}, not an integer", other.element_type()),
+                ));
+            }
+        };
+        u32::try_from(value).map_err(|_| self.corrupt(field, format!("{value} is not a count")))
+    }
+
+    fn boolean(&self, field: &'static str) -> Result<bool, StorageError> {
+        match self.get(field)? {
+            Bson::Boolean(value) => Ok(*value),
+            other => Err(self.corrupt(
+                field,
+                format!("is a {:?}, not a boolean", other.element_type()),
             )),
         }
     }

@@ -1,5 +1,5 @@
-//! Latch's scale-out store: accounts and sessions in MongoDB (collections
-//! `users` and `sessions`), shared by every Latch instance that points at the
+//! Latch's scale-out store: accounts, sessions and failed sign-ins in MongoDB
+//! (collections `users`, `sessions` and `login_failures`), shared by every Latch instance that points at the
 //! same database.
 //!
 //! Documents are mapped here, field by field: ids are BSON binaries (UUIDs
@@ -9,6 +9,7 @@
 //! digest as `_id`, an index on a session's `user_id`, and a TTL index on its
 //! `expires_at` where the server supports one.
 
+mod attempts;
 mod documents;
 mod error;
 mod health;

@@ -46,6 +46,18 @@ impl SessionRepository for MongoStore {
         Ok(Some((session, documents::user_from(&user)?)))
     }
 
+    /// One `$set` of `last_seen_at`.
+    async fn touch_session(&self, id: &SessionId, at: OffsetDateTime) -> Result<(), StorageError> {
+        self.sessions
+            .update_one(
+                doc! { field::ID: documents::session_id(id) },
+                doc! { "$set": { field::LAST_SEEN_AT: date(at)? } },
+            )
+            .await
+            .map(|_| ())
+            .map_err(storage)
+    }
+
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StorageError> {
         self.sessions
             .delete_one(doc! { field::ID: documents::session_id(id) })

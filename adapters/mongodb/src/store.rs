@@ -10,7 +10,7 @@ use mongodb::{
 };
 
 use crate::{
-    documents::{SESSIONS, USERS},
+    documents::{LOGIN_FAILURES, SESSIONS, USERS},
     error::{ConnectError, storage},
     indexes,
     target::Target,
@@ -37,6 +37,7 @@ pub struct MongoStore {
     pub(crate) database: Database,
     pub(crate) users: Collection<Document>,
     pub(crate) sessions: Collection<Document>,
+    pub(crate) login_failures: Collection<Document>,
     expires_sessions_itself: bool,
 }
 
@@ -76,6 +77,7 @@ impl MongoStore {
         }
         let users = database.collection(USERS);
         let sessions = database.collection(SESSIONS);
+        let login_failures = database.collection(LOGIN_FAILURES);
         let expires_sessions_itself =
             indexes::ensure(&users, &sessions)
                 .await
@@ -88,6 +90,7 @@ impl MongoStore {
             database,
             users,
             sessions,
+            login_failures,
             expires_sessions_itself,
         })
     }

@@ -6,7 +6,7 @@ use latch_domain::{
 };
 use mongodb::{
     bson::{Document, doc},
-    options::FindOptions,
+    options::{FindOptions, ReturnDocument},
 };
 use time::OffsetDateTime;
 
@@ -76,6 +76,31 @@ impl UserRepository for MongoStore {
             .await
             .map(|_| ())
             .map_err(storage)
+    }
+
+    /// One `findOneAndUpdate`: the new hash and `$inc` of the credential
+    /// version together, returning the version after the update.
+    async fn replace_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+    ) -> Result<Option<u32>, StorageError> {
+        let updated = self
+            .users
+            .find_one_and_update(
+                doc! { field::ID: documents::user_id(id) },
+                doc! {
+                    "$set": { field::PASSWORD_HASH: hash.as_str() },
+                    "$inc": { field::CREDENTIAL_VERSION: 1_i64 },
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(storage)?;
+        updated
+            .as_ref()
+            .map(|document| documents::user_from(document).map(|user| user.credential_version))
+            .transpose()
     }
 
     /// A range query on the unique username-key index, sorted by it; MongoDB

@@ -45,8 +45,15 @@ pub(crate) fn user_id(row: &SqliteRow, column: &'static str) -> Result<UserId, S
     UserId::parse(&text).ok_or_else(|| corrupt(column, format!("{text:?} is not a UUID")))
 }
 
+/// Reads a non-negative integer column that must fit a `u32`.
+pub(crate) fn count(row: &SqliteRow, column: &'static str) -> Result<u32, StorageError> {
+    let value: i64 = row.try_get(column).map_err(storage)?;
+    u32::try_from(value).map_err(|_| corrupt(column, format!("{value} is not a count")))
+}
+
 /// Reads an account from a row holding the columns `user_id`, `username`,
-/// `password_hash`, `user_created_at` and `last_login_at`.
+/// `password_hash`, `user_created_at`, `last_login_at` and
+/// `credential_version`.
 pub(crate) fn user(row: &SqliteRow) -> Result<User, StorageError> {
     Ok(User {
         id: user_id(row, "user_id")?,
@@ -56,6 +63,7 @@ pub(crate) fn user(row: &SqliteRow) -> Result<User, StorageError> {
         ),
         created_at: time(row, "user_created_at")?,
         last_login_at: optional_time(row, "last_login_at")?,
+        credential_version: count(row, "credential_version")?,
     })
 }
 

@@ -1,6 +1,7 @@
-//! Latch's embedded default store: accounts and sessions in one SQLite file
+//! Latch's embedded default store: accounts, sessions and failed sign-ins in one SQLite file
 //! (WAL mode, schema migrations embedded in the binary).
 
+mod attempts;
 mod columns;
 mod error;
 mod health;

@@ -9,7 +9,10 @@ use sqlx::{AssertSqlSafe, SqlitePool};
 use crate::error::{SqliteStoreError, storage};
 
 /// Every migration, oldest first. Never edit one that has shipped: add another.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_sessions_and_throttling.sql"),
+];
 
 /// Brings the schema up to date; does nothing when it already is.
 pub(crate) async fn apply(pool: &SqlitePool) -> Result<(), StorageError> {

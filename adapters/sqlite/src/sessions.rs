@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use latch_domain::{Session, SessionId, SessionRepository, StorageError, User, UserId};
+use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::{
@@ -14,12 +15,17 @@ use crate::{
 impl SessionRepository for SqliteStore {
     async fn insert_session(&self, session: &Session) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO sessions (id, user_id, created_at, authenticated_at, last_seen_at, \
+             expires_at, remember, credential_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(session.id.as_bytes().as_slice())
         .bind(session.user_id.to_string())
         .bind(millis(session.created_at)?)
+        .bind(millis(session.authenticated_at)?)
+        .bind(millis(session.last_seen_at)?)
         .bind(millis(session.expires_at)?)
+        .bind(session.remember)
+        .bind(i64::from(session.credential_version))
         .execute(&self.pool)
         .await
         .map(|_| ())
@@ -31,8 +37,11 @@ impl SessionRepository for SqliteStore {
         id: &SessionId,
     ) -> Result<Option<(Session, User)>, StorageError> {
         let row = sqlx::query(
-            "SELECT s.user_id, s.created_at AS session_created_at, s.expires_at, \
-             u.username, u.password_hash, u.created_at AS user_created_at, u.last_login_at \
+            "SELECT s.user_id, s.created_at AS session_created_at, s.authenticated_at, \
+             s.last_seen_at, s.expires_at, s.remember, \
+             s.credential_version AS session_credential_version, \
+             u.username, u.password_hash, u.created_at AS user_created_at, u.last_login_at, \
+             u.credential_version \
              FROM sessions AS s JOIN users AS u ON u.id = s.user_id \
              WHERE s.id = ?",
         )
@@ -48,9 +57,23 @@ impl SessionRepository for SqliteStore {
             id: *id,
             user_id: user.id,
             created_at: columns::time(&row, "session_created_at")?,
+            authenticated_at: columns::time(&row, "authenticated_at")?,
+            last_seen_at: columns::time(&row, "last_seen_at")?,
             expires_at: columns::time(&row, "expires_at")?,
+            remember: row.try_get("remember").map_err(storage)?,
+            credential_version: columns::count(&row, "session_credential_version")?,
         };
         Ok(Some((session, user)))
+    }
+
+    async fn touch_session(&self, id: &SessionId, at: OffsetDateTime) -> Result<(), StorageError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+            .bind(millis(at)?)
+            .bind(id.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(storage)
     }
 
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StorageError> {

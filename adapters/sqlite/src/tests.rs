@@ -28,6 +28,7 @@ fn alice() -> User {
         password_hash: PasswordHash::new("$argon2id$v=19$m=47104,t=1,p=1$c2FsdA$aGFzaA"),
         created_at: OffsetDateTime::UNIX_EPOCH,
         last_login_at: None,
+        credential_version: 0,
     }
 }
 
@@ -98,8 +99,8 @@ async fn corrupt_rows_are_storage_errors_not_panics() {
         .await
         .unwrap();
     sqlx::raw_sql(
-        "INSERT INTO users VALUES ('not-a-uuid', 'bob', 'bob', 'hash', 0, NULL);
-         INSERT INTO users VALUES ('00000000-0000-4000-8000-000000000001', 'eve', 'eve', 'hash', 9223372036854775807, NULL);",
+        "INSERT INTO users VALUES ('not-a-uuid', 'bob', 'bob', 'hash', 0, NULL, 0);
+         INSERT INTO users VALUES ('00000000-0000-4000-8000-000000000001', 'eve', 'eve', 'hash', 9223372036854775807, NULL, 0);",
     )
     .execute(&store.pool)
     .await
@@ -127,7 +128,11 @@ async fn deleting_an_account_deletes_its_sessions() {
         id: SessionId::from_bytes([3; 32]),
         user_id: alice().id,
         created_at: OffsetDateTime::UNIX_EPOCH,
+        authenticated_at: OffsetDateTime::UNIX_EPOCH,
+        last_seen_at: OffsetDateTime::UNIX_EPOCH,
         expires_at: OffsetDateTime::UNIX_EPOCH + Duration::hours(1),
+        remember: false,
+        credential_version: 0,
     };
     store.insert_session(&session).await.unwrap();
 
@@ -152,7 +157,11 @@ async fn a_session_of_an_unknown_account_is_refused() {
         id: SessionId::from_bytes([4; 32]),
         user_id: alice().id,
         created_at: OffsetDateTime::UNIX_EPOCH,
+        authenticated_at: OffsetDateTime::UNIX_EPOCH,
+        last_seen_at: OffsetDateTime::UNIX_EPOCH,
         expires_at: OffsetDateTime::UNIX_EPOCH + Duration::hours(1),
+        remember: false,
+        credential_version: 0,
     };
     assert!(store.insert_session(&orphan).await.is_err());
 }

@@ -21,7 +21,7 @@ const USERNAME_KEY_CLASH: &str = "users.username_key";
 macro_rules! select_user {
     () => {
         "SELECT id AS user_id, username, password_hash, \
-         created_at AS user_created_at, last_login_at FROM users"
+         created_at AS user_created_at, last_login_at, credential_version FROM users"
     };
 }
 
@@ -30,8 +30,9 @@ impl UserRepository for SqliteStore {
     async fn insert_user(&self, user: &User) -> Result<(), InsertUserError> {
         let inserted = sqlx::query(
             "INSERT INTO users \
-             (id, username, username_key, password_hash, created_at, last_login_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             (id, username, username_key, password_hash, created_at, last_login_at, \
+              credential_version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(user.id.to_string())
         .bind(user.username.as_str())
@@ -39,6 +40,7 @@ impl UserRepository for SqliteStore {
         .bind(user.password_hash.as_str())
         .bind(millis(user.created_at)?)
         .bind(user.last_login_at.map(millis).transpose()?)
+        .bind(i64::from(user.credential_version))
         .execute(&self.pool)
         .await;
         match inserted {
@@ -89,6 +91,25 @@ impl UserRepository for SqliteStore {
             .await
             .map(|_| ())
             .map_err(storage)
+    }
+
+    /// One statement: the new hash and the next credential version together.
+    async fn replace_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+    ) -> Result<Option<u32>, StorageError> {
+        let row = sqlx::query(
+            "UPDATE users SET password_hash = ?, credential_version = credential_version + 1 \
+             WHERE id = ? RETURNING credential_version",
+        )
+        .bind(hash.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(storage)?;
+        row.map(|row| columns::count(&row, "credential_version"))
+            .transpose()
     }
 
     async fn users_page<'a>(

@@ -11,9 +11,11 @@ use time::{Duration, macros::datetime};
 use super::*;
 use crate::{
     ports::{
-        MockClock, MockPasswordHasher, MockSessionRepository, MockTokenSource, MockUserRepository,
+        MockClock, MockLoginAttemptRepository, MockPasswordHasher, MockSessionRepository,
+        MockTokenSource, MockUserRepository,
     },
     session::SessionId,
+    throttle::FailedAttempts,
     user::UserId,
 };
 
@@ -24,6 +26,7 @@ const STRONG: &str = "correct horse battery staple";
 struct Fixture {
     users: MockUserRepository,
     sessions: MockSessionRepository,
+    attempts: MockLoginAttemptRepository,
     hasher: MockPasswordHasher,
 }
 
@@ -39,8 +42,30 @@ impl Fixture {
         Self {
             users: MockUserRepository::new(),
             sessions: MockSessionRepository::new(),
+            attempts: MockLoginAttemptRepository::new(),
             hasher,
         }
+    }
+
+    /// No failed sign-ins counted for any username.
+    fn with_no_failures(mut self) -> Self {
+        self.attempts
+            .expect_failed_attempts()
+            .returning(|_| Ok(None));
+        self
+    }
+
+    /// Failed sign-ins are counted (and their count returned as 1).
+    fn counting_failures(mut self) -> Self {
+        self.attempts
+            .expect_record_failed_attempt()
+            .returning(|_, at| {
+                Ok(FailedAttempts {
+                    count: 1,
+                    last_failed_at: at,
+                })
+            });
+        self
     }
 
     async fn build(self) -> Authenticator {
@@ -57,6 +82,7 @@ impl Fixture {
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
+            attempts: Arc::new(self.attempts),
             hasher: Arc::new(self.hasher),
             clock: Arc::new(clock),
             tokens: Arc::new(tokens),
@@ -78,6 +104,7 @@ fn alice() -> User {
         password_hash: PasswordHash::new("$argon2id$alice"),
         created_at: NOW - Duration::days(3),
         last_login_at: None,
+        credential_version: 2,
     }
 }
 
@@ -85,6 +112,7 @@ fn credentials(username: &str, password: &str) -> Credentials {
     Credentials {
         username: username.to_owned(),
         password: Password::new(password),
+        remember: false,
     }
 }
 
@@ -173,7 +201,7 @@ async fn a_username_taken_by_a_concurrent_registration_is_reported() {
 
 #[tokio::test]
 async fn an_unknown_username_costs_one_verify_against_the_dummy_hash() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::new().with_no_failures().counting_failures();
     fx.users.expect_user_by_key().returning(|_| Ok(None));
     fx.hasher
         .expect_verify()
@@ -190,7 +218,7 @@ async fn an_unknown_username_costs_one_verify_against_the_dummy_hash() {
 
 #[tokio::test]
 async fn a_wrong_password_costs_one_verify_and_gives_the_same_error() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::new().with_no_failures().counting_failures();
     fx.users
         .expect_user_by_key()
         .returning(|_| Ok(Some(alice())));
@@ -211,7 +239,7 @@ async fn a_wrong_password_costs_one_verify_and_gives_the_same_error() {
 async fn signing_in_issues_a_new_session_and_deletes_the_old_one() {
     let previous = SessionToken::from_random_bytes([200; 32]);
     let previous_id = previous.id();
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::new().with_no_failures();
     fx.users
         .expect_user_by_key()
         .withf(|key| key.as_str() == "alice")
@@ -230,7 +258,11 @@ async fn signing_in_issues_a_new_session_and_deletes_the_old_one() {
         .withf(|session| {
             session.user_id == alice().id
                 && session.created_at == NOW
+                && session.authenticated_at == NOW
+                && session.last_seen_at == NOW
                 && session.expires_at == NOW + Duration::hours(12)
+                && !session.remember
+                && session.credential_version == 2
         })
         .times(1)
         .returning(|_| Ok(()));
@@ -252,7 +284,7 @@ async fn signing_in_issues_a_new_session_and_deletes_the_old_one() {
 
 #[tokio::test]
 async fn an_outdated_hash_is_replaced_at_sign_in() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::new().with_no_failures();
     fx.users
         .expect_user_by_key()
         .returning(|_| Ok(Some(alice())));
@@ -281,7 +313,7 @@ async fn an_outdated_hash_is_replaced_at_sign_in() {
 
 #[tokio::test]
 async fn a_store_failure_is_an_error_not_a_refusal() {
-    let mut fx = Fixture::new();
+    let mut fx = Fixture::new().with_no_failures();
     fx.users
         .expect_user_by_key()
         .returning(|_| Err(storage_down()));
@@ -298,7 +330,11 @@ fn session_of_alice(expires_at: OffsetDateTime) -> (Session, User) {
         id: SessionId::from_bytes([5; 32]),
         user_id: alice().id,
         created_at: NOW - Duration::hours(1),
+        authenticated_at: NOW - Duration::hours(1),
+        last_seen_at: NOW - Duration::seconds(30),
         expires_at,
+        remember: false,
+        credential_version: 2,
     };
     (session, alice())
 }
@@ -359,4 +395,269 @@ async fn logging_out_deletes_the_session() {
 async fn times_are_kept_to_the_millisecond() {
     let auth = Fixture::new().build().await;
     assert_eq!(auth.now().nanosecond(), 678_000_000);
+}
+
+#[tokio::test]
+async fn a_throttled_attempt_costs_one_dummy_verify_and_the_right_password_does_not_sign_in() {
+    let mut fx = Fixture::new();
+    fx.attempts.expect_failed_attempts().returning(|_| {
+        Ok(Some(FailedAttempts {
+            count: 7,
+            last_failed_at: NOW - Duration::SECOND,
+        }))
+    });
+    fx.hasher
+        .expect_verify()
+        .withf(|_, hash| *hash == dummy_hash())
+        .times(1)
+        .returning(|_, _| Ok(Verification::Mismatch));
+    // No account lookup, no session, no further count: the mocks refuse them.
+    let auth = fx.build().await;
+    let error = auth
+        .log_in(&credentials("alice", STRONG), None)
+        .await
+        .unwrap_err();
+    let LoginError::Throttled { retry_after } = error else {
+        panic!("expected throttling, got {error:?}");
+    };
+    assert_eq!(
+        retry_after,
+        Duration::SECOND,
+        "7 failures: 2 s after the last"
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_keyed_by_the_normalised_username_whether_or_not_it_exists() {
+    let mut fx = Fixture::new();
+    fx.attempts
+        .expect_failed_attempts()
+        .withf(|key| key.as_str() == "ghost")
+        .returning(|_| Ok(None));
+    fx.users.expect_user_by_key().returning(|_| Ok(None));
+    fx.hasher
+        .expect_verify()
+        .times(1)
+        .returning(|_, _| Ok(Verification::Mismatch));
+    fx.attempts
+        .expect_record_failed_attempt()
+        .withf(|key, at| key.as_str() == "ghost" && *at == NOW)
+        .times(1)
+        .returning(|_, at| {
+            Ok(FailedAttempts {
+                count: 1,
+                last_failed_at: at,
+            })
+        });
+    let auth = fx.build().await;
+    let error = auth
+        .log_in(&credentials(" GHOST ", STRONG), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, LoginError::InvalidCredentials), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_clears_the_failure_count() {
+    let mut fx = Fixture::new();
+    fx.attempts.expect_failed_attempts().returning(|_| {
+        Ok(Some(FailedAttempts {
+            count: 3,
+            last_failed_at: NOW - Duration::SECOND,
+        }))
+    });
+    fx.users
+        .expect_user_by_key()
+        .returning(|_| Ok(Some(alice())));
+    fx.hasher
+        .expect_verify()
+        .returning(|_, _| Ok(Verification::Match));
+    fx.attempts
+        .expect_clear_failed_attempts()
+        .withf(|key| key.as_str() == "alice")
+        .times(1)
+        .returning(|_| Ok(()));
+    fx.sessions.expect_insert_session().returning(|_| Ok(()));
+    fx.users.expect_record_sign_in().returning(|_, _| Ok(()));
+    let auth = fx.build().await;
+    auth.log_in(&credentials("alice", STRONG), None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn remembered_sign_ins_last_thirty_days() {
+    let mut fx = Fixture::new().with_no_failures();
+    fx.users
+        .expect_user_by_key()
+        .returning(|_| Ok(Some(alice())));
+    fx.hasher
+        .expect_verify()
+        .returning(|_, _| Ok(Verification::Match));
+    fx.sessions
+        .expect_insert_session()
+        .withf(|session| session.remember && session.expires_at == NOW + Duration::days(30))
+        .times(1)
+        .returning(|_| Ok(()));
+    fx.users.expect_record_sign_in().returning(|_, _| Ok(()));
+    let auth = fx.build().await;
+    let mut remembered = credentials("alice", STRONG);
+    remembered.remember = true;
+    let sign_in = auth.log_in(&remembered, None).await.unwrap();
+    assert!(sign_in.session.remember);
+}
+
+#[tokio::test]
+async fn an_idle_session_is_absent_and_deleted() {
+    let token = SessionToken::from_random_bytes([5; 32]);
+    let mut fx = Fixture::new();
+    fx.sessions.expect_session_with_user().returning(|_| {
+        let (mut session, user) = session_of_alice(NOW + Duration::hours(6));
+        session.last_seen_at = NOW - Duration::minutes(30);
+        Ok(Some((session, user)))
+    });
+    fx.sessions
+        .expect_delete_session()
+        .with(eq(token.id()))
+        .times(1)
+        .returning(|_| Ok(true));
+    let auth = fx.build().await;
+    assert!(auth.signed_in(&token).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_session_from_before_a_password_change_is_dead() {
+    let token = SessionToken::from_random_bytes([5; 32]);
+    let mut fx = Fixture::new();
+    fx.sessions.expect_session_with_user().returning(|_| {
+        let (mut session, user) = session_of_alice(NOW + Duration::hours(6));
+        session.credential_version = user.credential_version - 1;
+        Ok(Some((session, user)))
+    });
+    fx.sessions
+        .expect_delete_session()
+        .times(1)
+        .returning(|_| Ok(true));
+    let auth = fx.build().await;
+    assert!(auth.signed_in(&token).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn use_is_recorded_at_most_once_a_minute() {
+    let token = SessionToken::from_random_bytes([5; 32]);
+    let mut fx = Fixture::new();
+    let seen = Arc::new(AtomicU8::new(0));
+    let calls = Arc::clone(&seen);
+    fx.sessions.expect_session_with_user().returning(move |_| {
+        let (mut session, user) = session_of_alice(NOW + Duration::hours(6));
+        // First lookup: seen 30 s ago; second: seen 2 minutes ago.
+        if calls.fetch_add(1, Ordering::SeqCst) == 1 {
+            session.last_seen_at = NOW - Duration::minutes(2);
+        }
+        Ok(Some((session, user)))
+    });
+    fx.sessions
+        .expect_touch_session()
+        .with(eq(token.id()), eq(NOW))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let auth = fx.build().await;
+    let recent = auth.signed_in(&token).await.unwrap().unwrap();
+    assert_eq!(recent.session.last_seen_at, NOW - Duration::seconds(30));
+    let stale = auth.signed_in(&token).await.unwrap().unwrap();
+    assert_eq!(stale.session.last_seen_at, NOW);
+}
+
+fn signed_in_alice() -> SignedIn {
+    let (session, user) = session_of_alice(NOW + Duration::hours(6));
+    SignedIn { user, session }
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one() {
+    let mut fx = Fixture::new();
+    fx.hasher
+        .expect_verify()
+        .withf(|password, hash| {
+            password.expose() == "a wrong current one" && hash.as_str() == "$argon2id$alice"
+        })
+        .times(1)
+        .returning(|_, _| Ok(Verification::Mismatch));
+    let auth = fx.build().await;
+    let error = auth
+        .change_password(
+            &signed_in_alice(),
+            &Password::new("a wrong current one"),
+            &Password::new(STRONG),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ChangePasswordError::WrongPassword),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_password_must_meet_the_policy() {
+    let mut fx = Fixture::new();
+    fx.hasher
+        .expect_verify()
+        .returning(|_, _| Ok(Verification::Match));
+    let auth = fx.build().await;
+    let error = auth
+        .change_password(
+            &signed_in_alice(),
+            &Password::new(STRONG),
+            &Password::new("too short"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ChangePasswordError::InvalidPassword(PasswordError::TooShort { .. })
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_session_and_issues_a_new_one() {
+    let mut fx = Fixture::new();
+    fx.hasher
+        .expect_verify()
+        .returning(|_, _| Ok(Verification::Match));
+    fx.hasher
+        .expect_hash()
+        .withf(|password| password.expose() == "a brand new passphrase for her account")
+        .times(1)
+        .returning(|_| Ok(PasswordHash::new("$argon2id$changed")));
+    fx.users
+        .expect_replace_password()
+        .withf(|id, hash| *id == alice().id && hash.as_str() == "$argon2id$changed")
+        .times(1)
+        .returning(|_, _| Ok(Some(3)));
+    fx.sessions
+        .expect_delete_user_sessions()
+        .with(eq(alice().id))
+        .times(1)
+        .returning(|_| Ok(2));
+    fx.sessions
+        .expect_insert_session()
+        .withf(|session| session.credential_version == 3)
+        .times(1)
+        .returning(|_| Ok(()));
+    fx.users.expect_record_sign_in().returning(|_, _| Ok(()));
+    let auth = fx.build().await;
+    let sign_in = auth
+        .change_password(
+            &signed_in_alice(),
+            &Password::new(STRONG),
+            &Password::new("a brand new passphrase for her account"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sign_in.user.credential_version, 3);
+    assert_eq!(sign_in.session.credential_version, 3);
 }

@@ -56,6 +56,7 @@ pub(crate) fn user(name: &str) -> User {
         password_hash: hash(name),
         created_at: CREATED_AT,
         last_login_at: None,
+        credential_version: 0,
     }
 }
 
@@ -65,7 +66,11 @@ pub(crate) fn session_until(user: &User, expires_at: OffsetDateTime) -> Session 
         id: fresh_session_id(),
         user_id: user.id,
         created_at: LATER,
+        authenticated_at: LATER,
+        last_seen_at: LATER,
         expires_at,
+        remember: false,
+        credential_version: user.credential_version,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::{any::Any, fmt, sync::Arc};
 
-use latch_domain::{SessionRepository, StoreHealth, UserRepository};
+use latch_domain::{LoginAttemptRepository, SessionRepository, StoreHealth, UserRepository};
 
 /// A fresh, empty store for one contract case, seen through its ports.
 pub struct StoreUnderTest {
@@ -11,26 +11,47 @@ pub struct StoreUnderTest {
     pub users: Arc<dyn UserRepository>,
     /// The same store as a session repository.
     pub sessions: Arc<dyn SessionRepository>,
+    /// The same store's failed sign-in counters.
+    pub attempts: Arc<dyn LoginAttemptRepository>,
     /// The same store's health check.
     pub health: Arc<dyn StoreHealth>,
+    /// Guarantees this backend's server is known not to give, with why.
+    pub gaps: Vec<(Gap, String)>,
     /// Whatever must live as long as the store (a temporary directory, a
     /// server handle); dropped after the ports, when the case ends.
     pub keep_alive: Vec<Box<dyn Any + Send>>,
 }
 
 impl StoreUnderTest {
-    /// Wraps a store that implements all three ports.
+    /// Wraps a store that implements all four ports.
     pub fn new<S>(store: S) -> Self
     where
-        S: UserRepository + SessionRepository + StoreHealth + 'static,
+        S: UserRepository + SessionRepository + LoginAttemptRepository + StoreHealth + 'static,
     {
         let store = Arc::new(store);
         Self {
             users: store.clone(),
             sessions: store.clone(),
+            attempts: store.clone(),
             health: store,
+            gaps: Vec::new(),
             keep_alive: Vec::new(),
         }
+    }
+
+    /// Records that this backend's server lacks `gap`, and why: cases that
+    /// depend on it say so and check what they still can.
+    pub fn lacking(mut self, gap: Gap, reason: impl Into<String>) -> Self {
+        self.gaps.push((gap, reason.into()));
+        self
+    }
+
+    /// Why this backend's server lacks `gap`, if it does.
+    pub fn lacks(&self, gap: Gap) -> Option<&str> {
+        self.gaps
+            .iter()
+            .find(|(known, _)| *known == gap)
+            .map(|(_, reason)| reason.as_str())
     }
 
     /// Keeps `resource` alive until the case ends.
@@ -64,4 +85,12 @@ impl fmt::Display for Unavailable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.reason)
     }
+}
+
+/// A guarantee some server behind a backend does not give, though the
+/// backend asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    /// Atomic increments of one document under concurrent updates.
+    ConcurrentIncrements,
 }

@@ -85,6 +85,16 @@ pub enum LoginResponse {
     /// The body is not `application/json` (`unsupported_media_type`).
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
+    /// Too many failed sign-ins in a row for this username
+    /// (`too_many_attempts`): not even the right password is accepted
+    /// before `Retry-After` seconds have passed.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyAttempts(
+        Json<Problem>,
+        /// Seconds to wait before the next attempt.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
     /// The store is unreachable (`storage_unavailable`); try again later.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
@@ -217,10 +227,15 @@ impl AccountsApi {
     /// Sign in: a new session, whose token is sent back as a bearer token.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(&self, state: Data<&Arc<AppState>>, body: Json<LoginRequest>) -> LoginResponse {
-        let LoginRequest { username, password } = body.0;
+        let LoginRequest {
+            username,
+            password,
+            remember,
+        } = body.0;
         let credentials = Credentials {
             username,
             password: Password::new(password),
+            remember,
         };
         match state.services.auth.log_in(&credentials, None).await {
             Ok(sign_in) => {
@@ -228,9 +243,27 @@ impl AccountsApi {
                 LoginResponse::SignedIn(Json((&sign_in).into()))
             }
             Err(LoginError::InvalidCredentials) => {
-                audit::sign_in_failed(Channel::Api, &credentials.username);
+                audit::sign_in_refused(
+                    Channel::Api,
+                    &credentials.username,
+                    &LoginError::InvalidCredentials,
+                );
                 LoginResponse::InvalidCredentials(
                     Problem::new(Code::InvalidCredentials, "Invalid username or password.").json(),
+                )
+            }
+            Err(error @ LoginError::Throttled { retry_after }) => {
+                audit::sign_in_refused(Channel::Api, &credentials.username, &error);
+                // Round up: a client that waits this long is let through.
+                let seconds =
+                    retry_after.whole_seconds() + i64::from(retry_after.subsec_nanoseconds() > 0);
+                let seconds = u64::try_from(seconds.max(1)).unwrap_or(1);
+                let detail = format!(
+                    "Too many failed sign-ins for this username; try again in {seconds} s."
+                );
+                LoginResponse::TooManyAttempts(
+                    Problem::new(Code::TooManyAttempts, detail).json(),
+                    seconds,
                 )
             }
             Err(LoginError::Storage(error)) => LoginResponse::Unavailable(storage_problem(error)),

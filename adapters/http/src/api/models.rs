@@ -22,6 +22,10 @@ pub struct LoginRequest {
     pub username: String,
     /// The password.
     pub password: String,
+    /// Remember this sign-in: a longer session (30 days by default) that
+    /// still ends at logout.
+    #[oai(default)]
+    pub remember: bool,
 }
 
 /// An account, as the API shows it (never its password hash).

@@ -49,6 +49,7 @@ pub(crate) enum Code {
     MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedMediaType,
+    TooManyAttempts,
     StorageUnavailable,
     TemporarilyUnavailable,
     InternalError,
@@ -67,6 +68,7 @@ impl Code {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::TooManyAttempts => "too_many_attempts",
             Self::StorageUnavailable => "storage_unavailable",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::InternalError => "internal_error",
@@ -84,6 +86,7 @@ impl Code {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Self::StorageUnavailable | Self::TemporarilyUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

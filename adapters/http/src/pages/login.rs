@@ -30,6 +30,8 @@ pub(super) struct LoginForm {
     username: String,
     password: String,
     next: Option<String>,
+    /// The "Remember me" checkbox: present when ticked.
+    remember: Option<String>,
 }
 
 /// Keeps `next` only if it is a path on this site.
@@ -44,7 +46,12 @@ pub(super) fn page(ui: Ui<'_>, Query(query): Query<NextQuery>) -> Result<Respons
         return Ok(see_other("/"));
     }
     let next = local_target(query.next.as_deref());
-    render_form(&ui, StatusCode::OK, String::new(), next, None)
+    let form = Filled {
+        username: String::new(),
+        next,
+        remember: false,
+    };
+    render_form(&ui, StatusCode::OK, form, None)
 }
 
 /// Signs in with a brand-new session and goes to `next` (if local) or home.
@@ -54,42 +61,56 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Re
     let credentials = Credentials {
         username: form.username,
         password: Password::new(form.password),
+        remember: form.remember.is_some(),
     };
     let previous = ui.state.cookies.session_token(ui.jar);
     match ui.auth().log_in(&credentials, previous.as_ref()).await {
         Ok(sign_in) => {
             audit::sign_in_succeeded(Channel::Pages, &sign_in);
-            ui.state.cookies.set_session(ui.jar, &sign_in.token);
+            ui.state.cookies.set_session(ui.jar, &sign_in);
             ui.state.cookies.rotate_csrf(ui.jar);
             ui.state.cookies.set_flash(ui.jar, Flash::SignedIn);
             Ok(see_other(next.as_deref().unwrap_or("/")))
         }
-        Err(LoginError::InvalidCredentials) => {
-            audit::sign_in_failed(Channel::Pages, &credentials.username);
+        // A throttled attempt gets the same page as a wrong password: the
+        // pages never say which it was.
+        Err(error @ (LoginError::InvalidCredentials | LoginError::Throttled { .. })) => {
+            audit::sign_in_refused(Channel::Pages, &credentials.username, &error);
             let message = Some("Invalid username or password.".to_owned());
-            render_form(
-                &ui,
-                StatusCode::UNAUTHORIZED,
-                credentials.username,
+            let form = Filled {
+                username: credentials.username,
                 next,
-                message,
-            )
+                remember: credentials.remember,
+            };
+            render_form(&ui, StatusCode::UNAUTHORIZED, form, message)
         }
         Err(LoginError::Storage(error)) => Err(store_unavailable(error)),
         Err(LoginError::Hasher(error)) => Err(internal_error(error)),
     }
 }
 
+/// What the form is re-shown with.
+struct Filled {
+    username: String,
+    next: Option<String>,
+    remember: bool,
+}
+
 fn render_form(
     ui: &Ui<'_>,
     status: StatusCode,
-    username: String,
-    next: Option<String>,
+    filled: Filled,
     message: Option<String>,
 ) -> Result<Response> {
+    let Filled {
+        username,
+        next,
+        remember,
+    } = filled;
     let form = FormView {
         username,
         next,
+        remember,
         password_min_length: ui.auth().policies().password.min_length(),
         errors: FieldErrors {
             form: message,

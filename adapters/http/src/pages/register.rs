@@ -72,6 +72,7 @@ fn render_form(
     let form = FormView {
         username,
         next: None,
+        remember: false,
         password_min_length: ui.auth().policies().password.min_length(),
         errors,
     };
