@@ -35,6 +35,9 @@ pub struct BrowserCookie {
     pub name: String,
     /// Whether page scripts are kept from reading it.
     pub http_only: bool,
+    /// When it expires (seconds since 1970), or `None` for a cookie that
+    /// ends with the browser session.
+    pub expiry: Option<u64>,
 }
 
 /// One message of the browser's console log.
@@ -158,6 +161,7 @@ impl WebDriver {
             .map(|cookie| BrowserCookie {
                 name: cookie["name"].as_str().unwrap_or_default().to_owned(),
                 http_only: cookie["httpOnly"].as_bool().unwrap_or(false),
+                expiry: cookie["expiry"].as_u64(),
             })
             .collect())
     }

@@ -259,6 +259,7 @@ async fn every_page_fits_a_phone_and_a_desktop() {
                         chrome.fill("#username", "x").await?;
                         chrome.fill("#password", "short").await?;
                         chrome.click("main form button[type=submit]").await?;
+                        chrome.element(".error-summary").await?;
                     }
                     Some(("sign-in", path)) => {
                         register(&chrome, &user, PASSWORD).await?;
@@ -342,6 +343,68 @@ async fn the_console_check_catches_csp_violations_and_errors() {
             || format!("console.error went unnoticed: {caught:?}"),
         )?;
         chrome.console_is_clean().await
+    }
+    .await;
+    chrome.finish(outcome).await;
+}
+
+#[tokio::test]
+async fn remember_me_keeps_the_session_past_the_browser_session() {
+    let Some((_server, chrome)) = start("remember_me").await else {
+        return;
+    };
+    let outcome = async {
+        register(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_path("/login").await?;
+
+        // Not ticked: the cookie ends with the browser session.
+        log_in(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_text("You are logged in").await?;
+        let cookies = chrome.cookies().await?;
+        let session = cookies
+            .iter()
+            .find(|cookie| cookie.name == SESSION_COOKIE)
+            .ok_or_else(|| format!("no session cookie: {cookies:?}"))?;
+        check(session.expiry.is_none(), || {
+            format!("without remember me the cookie persists: {session:?}")
+        })?;
+        chrome.click("nav form[action='/logout'] button").await?;
+        chrome.expect_text("You have been logged out.").await?;
+
+        // Ticked: the cookie outlives the browser session, still HttpOnly.
+        chrome.open("/login").await?;
+        chrome.fill("#username", "alice").await?;
+        chrome.fill("#password", PASSWORD).await?;
+        chrome.click("#remember").await?;
+        chrome.click("main form button[type=submit]").await?;
+        chrome.expect_text("You are logged in").await?;
+        let cookies = chrome.cookies().await?;
+        let session = cookies
+            .iter()
+            .find(|cookie| cookie.name == SESSION_COOKIE)
+            .ok_or_else(|| format!("no session cookie: {cookies:?}"))?;
+        let in_29_days = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|error| error.to_string())?
+            .as_secs()
+            + 29 * 24 * 3600;
+        check(session.expiry.is_some_and(|at| at > in_29_days), || {
+            format!("a remembered session's cookie lasts 30 days: {session:?}")
+        })?;
+        check(session.http_only, || {
+            "the cookie is not HttpOnly".to_owned()
+        })?;
+        let visible = chrome.script_visible_cookies().await?;
+        check(!visible.contains(SESSION_COOKIE), || {
+            format!("document.cookie shows the session: {visible:?}")
+        })?;
+
+        // Logging out still ends it.
+        chrome.click("nav form[action='/logout'] button").await?;
+        chrome.expect_text("You are not logged in").await?;
+        check(!has_session_cookie(&chrome).await?, || {
+            "the remembered cookie outlives logging out".to_owned()
+        })
     }
     .await;
     chrome.finish(outcome).await;
