@@ -111,6 +111,9 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
             cookie_secure: settings.cookie_secure,
             csrf_key,
             max_body_bytes: settings.max_body_bytes,
+            trusted_proxies: settings.trusted_proxies.clone(),
+            sign_in_limit: settings.sign_in_limit,
+            sign_up_limit: settings.sign_up_limit,
         },
     );
 

@@ -7,6 +7,7 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf, str::FromStr};
 use config::{Config, Environment, File, FileFormat};
 use latch_argon2::Argon2Settings;
 use latch_domain::{PasswordPolicy, SessionPolicy, session::MAX_REMEMBER_LIFETIME};
+use latch_http::{IpNetwork, RateLimit, TrustedProxies};
 use latch_mongodb::MongoSettings;
 use serde::Deserialize;
 use time::Duration;
@@ -54,6 +55,14 @@ struct RawSettings {
     password: RawPassword,
     log: LogSettings,
     metrics: MetricsSettings,
+    rate_limit: RawRateLimit,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    sign_in_per_minute: u32,
+    sign_up_per_hour: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +72,7 @@ struct RawServer {
     secret_key: String,
     secret_key_required: bool,
     max_body_bytes: usize,
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +159,12 @@ pub struct MetricsSettings {
 pub struct Settings {
     /// Where to listen.
     pub listen: SocketAddr,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Sign-in attempts allowed per client IP (`None`: unlimited).
+    pub sign_in_limit: Option<RateLimit>,
+    /// Sign-ups allowed per client IP (`None`: unlimited).
+    pub sign_up_limit: Option<RateLimit>,
     /// The CSRF key, if one is configured.
     pub secret_key: Option<[u8; 32]>,
     /// The largest request body accepted.
@@ -209,6 +225,8 @@ impl Settings {
                     .prefix("LATCH")
                     .prefix_separator("__")
                     .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies")
                     .try_parsing(true),
             )
             .build()?
@@ -268,8 +286,30 @@ impl RawSettings {
             )));
         }
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let trusted_proxies = self
+            .server
+            .trusted_proxies
+            .iter()
+            .map(|text| IpNetwork::parse(text))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| invalid(format!("server.trusted_proxies: {error}")))?;
+        let per = |requests: u32, period: std::time::Duration| {
+            (requests > 0).then_some(RateLimit {
+                requests,
+                per: period,
+            })
+        };
         Ok(Settings {
             listen: self.server.listen,
+            trusted_proxies: TrustedProxies::new(trusted_proxies),
+            sign_in_limit: per(
+                self.rate_limit.sign_in_per_minute,
+                std::time::Duration::from_secs(60),
+            ),
+            sign_up_limit: per(
+                self.rate_limit.sign_up_per_hour,
+                std::time::Duration::from_secs(3600),
+            ),
             secret_key,
             max_body_bytes: self.server.max_body_bytes,
             backend: self.storage.backend,
@@ -487,6 +527,24 @@ mod tests {
         assert!(!settings.metrics.enabled);
         assert!(error_of(&[("LATCH__LOG__FORMAT", "xml")]).contains("log.format"));
         assert!(error_of(&[("LATCH__METRICS__ENABLED", "maybe")]).contains("metrics.enabled"));
+    }
+
+    #[test]
+    fn trusted_proxies_and_rate_limits_are_read_and_checked() {
+        let settings = load(
+            None,
+            &[
+                ("LATCH__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,::1"),
+                ("LATCH__RATE_LIMIT__SIGN_IN_PER_MINUTE", "0"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(settings.sign_in_limit, None, "0 turns the limit off");
+        assert_eq!(settings.sign_up_limit.map(|limit| limit.requests), Some(20));
+        assert!(
+            error_of(&[("LATCH__SERVER__TRUSTED_PROXIES", "10.0.0.0/99")])
+                .contains("server.trusted_proxies")
+        );
     }
 
     #[test]

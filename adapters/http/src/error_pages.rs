@@ -37,7 +37,7 @@ fn error_page(pages: &dyn PageRenderer, error: &Error) -> Response {
 }
 
 /// What each status says to people.
-fn view_of(status: StatusCode) -> ErrorView {
+pub(crate) fn view_of(status: StatusCode) -> ErrorView {
     let (title, detail) = match status {
         StatusCode::BAD_REQUEST => (
             "Bad request",

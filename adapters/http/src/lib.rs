@@ -9,12 +9,14 @@
 pub mod api;
 mod audit;
 mod body_limit;
+mod client_ip;
 mod cookies;
 mod csrf_guard;
 mod error_pages;
 mod health;
 mod metrics;
 mod pages;
+mod rate_limit;
 pub mod render;
 mod security_headers;
 mod telemetry;
@@ -27,7 +29,16 @@ use std::sync::Arc;
 use latch_domain::{Authenticator, StoreHealth};
 use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get, middleware::Csrf};
 
-use crate::{body_limit::BodyLimit, cookies::CookiePolicy, render::PageRenderer};
+use crate::{
+    body_limit::BodyLimit,
+    cookies::CookiePolicy,
+    rate_limit::{RateLimiter, RateLimits},
+    render::PageRenderer,
+};
+pub use crate::{
+    client_ip::{InvalidNetwork, IpNetwork, TrustedProxies},
+    rate_limit::RateLimit,
+};
 
 /// The largest request body accepted by default: 16 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
@@ -53,12 +64,20 @@ pub struct WebSettings {
     pub csrf_key: [u8; 32],
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Sign-in attempts allowed per client IP (`None`: unlimited).
+    pub sign_in_limit: Option<RateLimit>,
+    /// Sign-ups allowed per client IP (`None`: unlimited).
+    pub sign_up_limit: Option<RateLimit>,
 }
 
 /// Everything a handler may need, shared by all requests.
 pub(crate) struct AppState {
     pub(crate) services: Services,
     pub(crate) cookies: CookiePolicy,
+    pub(crate) proxies: TrustedProxies,
+    pub(crate) limits: RateLimits,
 }
 
 /// Builds the whole web application as one Poem endpoint: the pages, the
@@ -75,6 +94,11 @@ pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'stati
     let state = Arc::new(AppState {
         services: services.clone(),
         cookies: cookies.clone(),
+        proxies: settings.trusted_proxies.clone(),
+        limits: RateLimits {
+            sign_in: RateLimiter::new(settings.sign_in_limit),
+            sign_up: RateLimiter::new(settings.sign_up_limit),
+        },
     });
     let secure = settings.cookie_secure;
     let max_body = settings.max_body_bytes;

@@ -1,19 +1,20 @@
 //! The API's operations: register, log in, log out, who am I.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Instant};
 
 use latch_domain::{Credentials, LoginError, Password, RegisterError, RegistrationErrors};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
-    caller::Caller,
+    caller::{Caller, ClientIp},
     models::{LoginBody, LoginRequest, RegisterRequest, UserEnvelope},
     problem::{Code, FieldProblem, Problem},
 };
 use crate::{
     AppState,
     audit::{self, Channel},
+    rate_limit::{RateLimiter, retry_after_seconds},
 };
 
 /// Implements `from_request_error` for a response enum: an error raised
@@ -55,6 +56,15 @@ pub enum RegisterResponse {
     /// A field is invalid; `errors` says which and why (`invalid_input`).
     #[oai(status = 422, content_type = "application/problem+json")]
     Invalid(Json<Problem>),
+    /// Too many sign-ups from this client address (`rate_limited`); wait
+    /// `Retry-After` seconds.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    RateLimited(
+        Json<Problem>,
+        /// Seconds to wait before the next attempt.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
     /// The store is unreachable (`storage_unavailable`); try again later.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
@@ -87,7 +97,8 @@ pub enum LoginResponse {
     UnsupportedMediaType(Json<Problem>),
     /// Too many failed sign-ins in a row for this username
     /// (`too_many_attempts`): not even the right password is accepted
-    /// before `Retry-After` seconds have passed.
+    /// before `Retry-After` seconds have passed. Or too many sign-in
+    /// attempts from this client address (`rate_limited`).
     #[oai(status = 429, content_type = "application/problem+json")]
     TooManyAttempts(
         Json<Problem>,
@@ -166,6 +177,17 @@ fn hasher_problem(error: impl std::fmt::Display) -> Json<Problem> {
     .json()
 }
 
+/// Spends one request of the caller's allowance under `limiter`; when none
+/// is left, the problem and the `Retry-After` seconds to answer instead.
+fn rate_limited(limiter: &RateLimiter, client: &ClientIp) -> Option<(Json<Problem>, u64)> {
+    let client = client.0?;
+    let wait = limiter.check(client, Instant::now()).err()?;
+    tracing::warn!(event = "rate_limited", client = %client, "too many requests from one client");
+    let seconds = retry_after_seconds(wait);
+    let detail = format!("Too many requests from this address; try again in {seconds} s.");
+    Some((Problem::new(Code::RateLimited, detail).json(), seconds))
+}
+
 fn invalid_input(errors: RegistrationErrors) -> Json<Problem> {
     let fields = [
         ("username", errors.username.map(|error| error.to_string())),
@@ -196,8 +218,12 @@ impl AccountsApi {
     async fn register(
         &self,
         state: Data<&Arc<AppState>>,
+        client: ClientIp,
         body: Json<RegisterRequest>,
     ) -> RegisterResponse {
+        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_up, &client) {
+            return RegisterResponse::RateLimited(problem, seconds);
+        }
         let RegisterRequest { username, password } = body.0;
         match state
             .services
@@ -226,7 +252,15 @@ impl AccountsApi {
 
     /// Sign in: a new session, whose token is sent back as a bearer token.
     #[oai(path = "/login", method = "post", operation_id = "login")]
-    async fn login(&self, state: Data<&Arc<AppState>>, body: Json<LoginRequest>) -> LoginResponse {
+    async fn login(
+        &self,
+        state: Data<&Arc<AppState>>,
+        client: ClientIp,
+        body: Json<LoginRequest>,
+    ) -> LoginResponse {
+        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &client) {
+            return LoginResponse::TooManyAttempts(problem, seconds);
+        }
         let LoginRequest {
             username,
             password,

@@ -3,10 +3,10 @@
 //! token in `X-CSRF-Token`; bearer calls need none (no browser attaches a
 //! bearer token by itself).
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use latch_domain::{SessionToken, SignedIn};
-use poem::{Request, RequestBody, Result, web::CsrfVerifier};
+use poem::{FromRequest, Request, RequestBody, Result, web::CsrfVerifier};
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions,
     registry::{MetaSecurityScheme, Registry},
@@ -19,6 +19,19 @@ use crate::AppState;
 const BEARER_SCHEME: &str = "bearer";
 /// The name of the cookie scheme in the OpenAPI document.
 const COOKIE_SCHEME: &str = "session_cookie";
+
+/// The caller's IP address, as the trusted proxies report it (`None` when
+/// the connection has no IP peer).
+pub(crate) struct ClientIp(pub(crate) Option<IpAddr>);
+
+impl<'a> FromRequest<'a> for ClientIp {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
+        let state = req
+            .data::<Arc<AppState>>()
+            .ok_or_else(|| refuse(Code::InternalError, "The application state is missing."))?;
+        Ok(Self(state.proxies.client_ip(req)))
+    }
+}
 
 /// A signed-in caller: their account and session, and the token used.
 pub(crate) struct Caller {

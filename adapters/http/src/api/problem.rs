@@ -50,6 +50,7 @@ pub(crate) enum Code {
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyAttempts,
+    RateLimited,
     StorageUnavailable,
     TemporarilyUnavailable,
     InternalError,
@@ -69,6 +70,7 @@ impl Code {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyAttempts => "too_many_attempts",
+            Self::RateLimited => "rate_limited",
             Self::StorageUnavailable => "storage_unavailable",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::InternalError => "internal_error",
@@ -86,7 +88,7 @@ impl Code {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::StorageUnavailable | Self::TemporarilyUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

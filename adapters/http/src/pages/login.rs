@@ -57,6 +57,9 @@ pub(super) fn page(ui: Ui<'_>, Query(query): Query<NextQuery>) -> Result<Respons
 /// Signs in with a brand-new session and goes to `next` (if local) or home.
 #[handler]
 pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Response> {
+    if let Some(refused) = ui.rate_limited(&ui.state.limits.sign_in) {
+        return refused;
+    }
     let next = local_target(form.next.as_deref());
     let credentials = Credentials {
         username: form.username,

@@ -6,7 +6,7 @@ mod login;
 mod logout;
 mod register;
 
-use std::{fmt::Display, sync::Arc};
+use std::{fmt::Display, net::IpAddr, sync::Arc, time::Instant};
 
 use latch_domain::Authenticator;
 use poem::{
@@ -18,6 +18,8 @@ use poem::{
 use crate::{
     AppState,
     cookies::Flash,
+    error_pages,
+    rate_limit::{RateLimiter, retry_after_seconds},
     render::{Page, PageContext},
     visitor::Visitor,
 };
@@ -40,16 +42,19 @@ pub(crate) struct Ui<'a> {
     visitor: &'a Visitor,
     csrf: &'a CsrfToken,
     jar: &'a CookieJar,
+    client_ip: Option<IpAddr>,
 }
 
 impl<'a> FromRequest<'a> for Ui<'a> {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
         let missing = || Error::from_status(StatusCode::INTERNAL_SERVER_ERROR);
+        let state = req.data::<Arc<AppState>>().ok_or_else(missing)?;
         Ok(Self {
-            state: req.data::<Arc<AppState>>().ok_or_else(missing)?,
+            state,
             visitor: req.extensions().get::<Arc<Visitor>>().ok_or_else(missing)?,
             csrf: req.extensions().get::<CsrfToken>().ok_or_else(missing)?,
             jar: req.cookie(),
+            client_ip: state.proxies.client_ip(req),
         })
     }
 }
@@ -57,6 +62,23 @@ impl<'a> FromRequest<'a> for Ui<'a> {
 impl Ui<'_> {
     fn auth(&self) -> &Authenticator {
         &self.state.services.auth
+    }
+
+    /// Spends one request of this client's allowance under `limiter`; when
+    /// none is left, the `429` page with `Retry-After` to answer instead.
+    fn rate_limited(&self, limiter: &RateLimiter) -> Option<Result<Response>> {
+        let client = self.client_ip?;
+        let wait = limiter.check(client, Instant::now()).err()?;
+        tracing::warn!(event = "rate_limited", client = %client, "too many requests from one client");
+        let view = error_pages::view_of(StatusCode::TOO_MANY_REQUESTS);
+        let page = self.render(StatusCode::TOO_MANY_REQUESTS, Page::Error(&view));
+        Some(page.map(|mut response| {
+            let seconds = retry_after_seconds(wait);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+            response
+        }))
     }
 
     /// Renders a page in the layout, with any pending flash message.

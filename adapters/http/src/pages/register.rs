@@ -31,6 +31,9 @@ pub(super) fn page(ui: Ui<'_>) -> Result<Response> {
 /// Creates the account, then sends the visitor to sign in.
 #[handler]
 pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<RegisterForm>) -> Result<Response> {
+    if let Some(refused) = ui.rate_limited(&ui.state.limits.sign_up) {
+        return refused;
+    }
     let RegisterForm { username, password } = form;
     match ui
         .auth()
