@@ -13,6 +13,8 @@ mod client_ip;
 mod cookies;
 mod csrf_guard;
 mod error_pages;
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod metrics;
 mod pages;

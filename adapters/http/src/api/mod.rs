@@ -3,7 +3,7 @@
 
 mod accounts;
 mod caller;
-mod models;
+pub(crate) mod models;
 mod problem;
 
 use poem::{Endpoint, Route, endpoint::make_sync, web::Html};

@@ -122,3 +122,22 @@ fn render_form(
     };
     ui.render(status, Page::Login(&form))
 }
+
+/// Runs what the sign-in handler does with a form body up to the domain,
+/// without I/O: for the fuzzer, which checks that no input panics and that
+/// a kept `next` never leaves the site.
+pub(crate) fn exercise_form(body: &[u8]) {
+    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(body) else {
+        return;
+    };
+    if let Some(target) = local_target(form.next.as_deref()) {
+        assert!(target.starts_with('/') && !target.starts_with("//") && !target.contains('\\'));
+    }
+    let key = latch_domain::UsernameKey::from_input(&form.username);
+    assert_eq!(
+        key,
+        latch_domain::UsernameKey::from_input(key.as_str()),
+        "keys are stable"
+    );
+    let _ = Password::new(form.password).char_count();
+}

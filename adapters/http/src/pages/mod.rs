@@ -6,6 +6,10 @@ mod login;
 mod logout;
 mod register;
 
+pub(crate) use self::{
+    login::exercise_form as exercise_login_form, register::exercise_form as exercise_register_form,
+};
+
 use std::{fmt::Display, net::IpAddr, sync::Arc, time::Instant};
 
 use latch_domain::Authenticator;

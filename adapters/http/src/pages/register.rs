@@ -81,3 +81,19 @@ fn render_form(
     };
     ui.render(status, Page::Register(&form))
 }
+
+/// Runs what the sign-up handler does with a form body up to the domain,
+/// without I/O: for the fuzzer, which checks that no input panics and that
+/// an accepted username keeps its rules.
+pub(crate) fn exercise_form(body: &[u8]) {
+    let Ok(RegisterForm { username, password }) = serde_urlencoded::from_bytes(body) else {
+        return;
+    };
+    let parsed = latch_domain::Username::parse(&username);
+    if let Ok(name) = &parsed {
+        let chars = name.as_str().chars().count();
+        assert!((3..=32).contains(&chars), "{chars} characters accepted");
+    }
+    let _ = latch_domain::PasswordPolicy::default()
+        .check(&Password::new(password), parsed.as_ref().ok());
+}

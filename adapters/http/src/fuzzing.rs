@@ -1,0 +1,66 @@
+//! Entry points for fuzzing the request parsers of signing in and signing
+//! up: the same deserialisers the handlers use (URL-encoded forms for the
+//! pages, JSON for the API), then the domain's parsers, with no I/O. Used by
+//! the `cargo fuzz` target in `fuzz/` and by property tests here.
+
+use poem_openapi::types::ParseFromJSON;
+
+use crate::{
+    api::models::{LoginRequest, RegisterRequest},
+    pages::{exercise_login_form, exercise_register_form},
+};
+
+/// Feeds `data` to every sign-in and sign-up parser, as a form body and as
+/// a JSON body. Panics only if an invariant breaks.
+pub fn sign_in_and_up(data: &[u8]) {
+    exercise_login_form(data);
+    exercise_register_form(data);
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    if let Ok(login) = LoginRequest::parse_from_json(Some(json.clone())) {
+        let _ = latch_domain::UsernameKey::from_input(&login.username);
+    }
+    if let Ok(register) = RegisterRequest::parse_from_json(Some(json)) {
+        let _ = latch_domain::Username::parse(&register.username);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn typical_and_hostile_bodies_pass() {
+        for body in [
+            &b"username=alice&password=correct+horse&csrf_token=x&next=%2Faccount"[..],
+            b"username=%FF%FE&password=%%%&next=%2F%2Fevil.example",
+            b"next=/%5Cevil&remember=on",
+            br#"{"username": "alice", "password": "correct horse battery staple"}"#,
+            br#"{"username": 5, "password": []}"#,
+            b"",
+            b"\0\0\0",
+        ] {
+            sign_in_and_up(body);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..256)) {
+            sign_in_and_up(&data);
+        }
+
+        #[test]
+        fn arbitrary_form_fields_never_panic(
+            username in "\\PC{0,40}",
+            next in "\\PC{0,40}",
+        ) {
+            let body = serde_urlencoded::to_string([("username", username), ("password", "pw".into()), ("next", next)])
+                .unwrap_or_default();
+            sign_in_and_up(body.as_bytes());
+        }
+    }
+}
