@@ -62,6 +62,13 @@ struct Line {
     password_hash: String,
     created_at: String,
     last_login_at: Option<String>,
+    /// Written only for a disabled account; absent means enabled.
+    #[serde(default, skip_serializing_if = "is_false")]
+    disabled: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// Writes every account of `users` to `out`, one JSON line each, walking
@@ -134,6 +141,7 @@ fn line_of(user: &User) -> Result<Line, StorageError> {
         password_hash: user.password_hash.as_str().to_owned(),
         created_at: format(user.created_at)?,
         last_login_at: user.last_login_at.map(format).transpose()?,
+        disabled: user.disabled,
     })
 }
 
@@ -164,6 +172,7 @@ fn user_of(text: &str) -> Result<User, String> {
             .transpose()?,
         // Sessions are not carried over, so no older version can linger.
         credential_version: 0,
+        disabled: line.disabled,
     })
 }
 
@@ -185,6 +194,7 @@ mod tests {
                 OffsetDateTime::from_unix_timestamp_nanos(1_700_000_001_234_000_000).unwrap(),
             ),
             credential_version: 0,
+            disabled: false,
         }
     }
 

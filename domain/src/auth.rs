@@ -11,7 +11,7 @@ use crate::{
         Clock, HasherError, InsertUserError, LoginAttemptRepository, PasswordHasher,
         SessionRepository, StorageError, TokenSource, UserRepository, Verification,
     },
-    session::{Session, SessionPolicy, SessionToken},
+    session::{Session, SessionPolicy, SessionToken, SignInContext},
     throttle::ThrottlePolicy,
     user::User,
     username::{Username, UsernameError, UsernameKey},
@@ -122,6 +122,8 @@ pub struct Credentials {
     pub password: Password,
     /// Whether to remember this sign-in for longer.
     pub remember: bool,
+    /// Where the sign-in comes from, kept with the session.
+    pub context: SignInContext,
 }
 
 /// A successful sign-in: the token to hand to the client, and what it opens.
@@ -215,6 +217,7 @@ impl Authenticator {
             created_at: self.now(),
             last_login_at: None,
             credential_version: 0,
+            disabled: false,
         };
         match self.ports.users.insert_user(&user).await {
             Ok(()) => Ok(user),
@@ -257,12 +260,15 @@ impl Authenticator {
         if let Some(previous) = previous {
             self.ports.sessions.delete_session(&previous.id()).await?;
         }
-        Ok(self.issue_session(verified, credentials.remember).await?)
+        Ok(self
+            .issue_session(verified, credentials.remember, &credentials.context)
+            .await?)
     }
 
     /// The account and session a token opens, if it is live: before its
     /// expiry, within the idle timeout unless remembered, and issued under
-    /// the account's current credentials. A dead session found is deleted.
+    /// the account's current credentials, of an account not disabled. A dead
+    /// session found is deleted.
     /// Use is recorded at most once per minute.
     pub async fn signed_in(&self, token: &SessionToken) -> Result<Option<SignedIn>, StorageError> {
         let id = token.id();
@@ -271,7 +277,10 @@ impl Authenticator {
         };
         let now = self.now();
         let policy = &self.policies.session;
-        if !policy.is_live(&session, now) || session.credential_version != user.credential_version {
+        if !policy.is_live(&session, now)
+            || session.credential_version != user.credential_version
+            || user.disabled
+        {
             self.ports.sessions.delete_session(&id).await?;
             return Ok(None);
         }
@@ -319,12 +328,19 @@ impl Authenticator {
         let mut user = user.clone();
         user.password_hash = hash;
         user.credential_version = version;
-        let remember = signed_in.session.remember;
-        Ok(self.issue_session(VerifiedUser(user), remember).await?)
+        let session = &signed_in.session;
+        let context = SignInContext {
+            user_agent: session.user_agent.clone(),
+            client_ip: session.client_ip.clone(),
+        };
+        Ok(self
+            .issue_session(VerifiedUser(user), session.remember, &context)
+            .await?)
     }
 
     /// Checks a password for a username key: exactly one verify, against
-    /// the account's hash or, for an unknown key, the dummy hash.
+    /// the account's hash or, for an unknown key, the dummy hash. A disabled
+    /// account fails like a wrong password, after the same work.
     async fn verify_credentials(
         &self,
         key: &UsernameKey,
@@ -341,6 +357,7 @@ impl Authenticator {
             .await?
         {
             Verification::Mismatch => Err(LoginError::InvalidCredentials),
+            _ if user.disabled => Err(LoginError::InvalidCredentials),
             Verification::Match => Ok(VerifiedUser(user)),
             Verification::MatchNeedsRehash => {
                 let mut user = user;
@@ -358,6 +375,7 @@ impl Authenticator {
         &self,
         verified: VerifiedUser,
         remember: bool,
+        context: &SignInContext,
     ) -> Result<SignIn, StorageError> {
         let VerifiedUser(mut user) = verified;
         let now = self.now();
@@ -371,6 +389,8 @@ impl Authenticator {
             expires_at: self.policies.session.expiry(now, remember),
             remember,
             credential_version: user.credential_version,
+            user_agent: context.user_agent.clone(),
+            client_ip: context.client_ip.clone(),
         };
         self.ports.sessions.insert_session(&session).await?;
         self.ports.users.record_sign_in(user.id, now).await?;
@@ -389,6 +409,10 @@ impl Authenticator {
         now.replace_millisecond(now.millisecond()).unwrap_or(now)
     }
 }
+
+mod account;
+
+pub use account::{AccountError, SessionInfo};
 
 #[cfg(test)]
 mod tests;

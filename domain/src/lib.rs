@@ -15,8 +15,8 @@ pub mod user;
 pub mod username;
 
 pub use auth::{
-    Authenticator, ChangePasswordError, Credentials, LoginError, Policies, Ports, RegisterError,
-    RegistrationErrors, SignIn, SignedIn,
+    AccountError, Authenticator, ChangePasswordError, Credentials, LoginError, Policies, Ports,
+    RegisterError, RegistrationErrors, SessionInfo, SignIn, SignedIn,
 };
 pub use password::{Password, PasswordError, PasswordHash, PasswordPolicy, PolicyError};
 pub use ports::{
@@ -24,7 +24,9 @@ pub use ports::{
     StorageError, StoreHealth, TokenSource, UserRepository, Verification,
 };
 pub use redirect::safe_redirect_target;
-pub use session::{Session, SessionId, SessionPolicy, SessionToken};
+pub use session::{
+    MAX_USER_AGENT_CHARS, Session, SessionId, SessionPolicy, SessionToken, SignInContext,
+};
 pub use throttle::{FailedAttempts, ThrottlePolicy};
 pub use user::{User, UserId};
 pub use username::{Username, UsernameError, UsernameKey};

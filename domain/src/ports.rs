@@ -101,6 +101,14 @@ pub trait UserRepository: Send + Sync {
         after: Option<&'a UsernameKey>,
         limit: u32,
     ) -> Result<Vec<User>, StorageError>;
+
+    /// Disables or re-enables an account; `false` when there is no such
+    /// account. (Ending its sessions is the caller's business.)
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<bool, StorageError>;
+
+    /// Deletes an account and every session of it; `false` when there was
+    /// no such account.
+    async fn delete_user(&self, id: UserId) -> Result<bool, StorageError>;
 }
 
 /// Where sessions live.
@@ -125,6 +133,17 @@ pub trait SessionRepository: Send + Sync {
 
     /// Deletes every session of one account; returns how many.
     async fn delete_user_sessions(&self, user_id: UserId) -> Result<u64, StorageError>;
+
+    /// Every session of one account, live or not, oldest first (by
+    /// `created_at`).
+    async fn user_sessions(&self, user_id: UserId) -> Result<Vec<Session>, StorageError>;
+
+    /// Deletes every session of one account but `keep`; returns how many.
+    async fn delete_other_sessions(
+        &self,
+        user_id: UserId,
+        keep: &SessionId,
+    ) -> Result<u64, StorageError>;
 
     /// Deletes every session not live at `now` (`expires_at <= now`);
     /// returns how many.

@@ -63,13 +63,57 @@ impl SessionId {
         &self.0
     }
 
+    /// The identifier shown to the session's owner (to list and end their
+    /// sessions): the hex of the digest's first 16 bytes. The digest is not
+    /// a credential, so showing part of it grants nothing.
+    pub fn public_id(&self) -> String {
+        hex(&self.0[..16])
+    }
+
     /// The first 8 hex digits of the digest: enough to tell sessions apart
     /// in a log, useless to an attacker.
     pub fn fingerprint(&self) -> String {
-        self.0[..4]
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        hex(&self.0[..4])
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The longest user agent a session keeps, in characters.
+pub const MAX_USER_AGENT_CHARS: usize = 200;
+
+/// Where a sign-in came from, as the adapter that received it saw it: kept
+/// with the session so its owner can tell their sessions apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInContext {
+    /// The browser's user agent, at most [`MAX_USER_AGENT_CHARS`] characters.
+    pub user_agent: Option<String>,
+    /// The client's IP address, as text.
+    pub client_ip: Option<String>,
+}
+
+impl SignInContext {
+    /// A context from what a request carried: the user agent is trimmed, cut
+    /// to [`MAX_USER_AGENT_CHARS`] characters and stripped of control
+    /// characters; empty values are dropped.
+    pub fn new(user_agent: Option<&str>, client_ip: Option<String>) -> Self {
+        let user_agent = user_agent
+            .map(|agent| {
+                agent
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(MAX_USER_AGENT_CHARS)
+                    .collect::<String>()
+                    .trim()
+                    .to_owned()
+            })
+            .filter(|agent| !agent.is_empty());
+        Self {
+            user_agent,
+            client_ip: client_ip.filter(|ip| !ip.is_empty()),
+        }
     }
 }
 
@@ -100,6 +144,10 @@ pub struct Session {
     /// The account's credential version when it was issued; a password
     /// change moves the account on and so ends it.
     pub credential_version: u32,
+    /// The browser's user agent at sign-in, shortened (see [`SignInContext`]).
+    pub user_agent: Option<String>,
+    /// The client's IP address at sign-in, as text.
+    pub client_ip: Option<String>,
 }
 
 impl Session {
@@ -215,6 +263,8 @@ mod tests {
             expires_at: policy.expiry(start, remember),
             remember,
             credential_version: 0,
+            user_agent: None,
+            client_ip: None,
         }
     }
 
@@ -253,6 +303,24 @@ mod tests {
         let session = session_at(start, false);
         assert!(!policy.needs_touch(&session, start + Duration::seconds(59)));
         assert!(policy.needs_touch(&session, start + Duration::seconds(60)));
+    }
+
+    #[test]
+    fn the_public_id_is_the_hex_of_half_the_digest() {
+        let id = SessionId::from_bytes([0xab; 32]);
+        assert_eq!(id.public_id(), "ab".repeat(16));
+    }
+
+    #[test]
+    fn a_sign_in_context_shortens_and_cleans_the_user_agent() {
+        let long = "x".repeat(500);
+        let context = SignInContext::new(Some(&long), Some("192.0.2.1".to_owned()));
+        assert_eq!(context.user_agent.map(|agent| agent.len()), Some(200));
+        assert_eq!(context.client_ip.as_deref(), Some("192.0.2.1"));
+        let context = SignInContext::new(Some(" a\nb\u{7} "), Some(String::new()));
+        assert_eq!(context.user_agent.as_deref(), Some("ab"));
+        assert_eq!(context.client_ip, None);
+        assert_eq!(SignInContext::new(Some("  "), None).user_agent, None);
     }
 
     proptest! {

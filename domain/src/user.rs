@@ -55,4 +55,7 @@ pub struct User {
     /// Moves on at every password change; sessions issued under an older
     /// version are dead.
     pub credential_version: u32,
+    /// Whether an operator disabled the account: it cannot sign in, and its
+    /// sessions are dead.
+    pub disabled: bool,
 }

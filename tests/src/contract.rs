@@ -66,6 +66,10 @@ macro_rules! contract_suite {
             replacing_a_password_moves_the_credential_version_on,
             concurrent_failed_sign_ins_are_all_counted,
             clearing_failed_sign_ins_starts_the_count_again,
+            disabling_a_user_sets_its_flag_only,
+            deleting_a_user_deletes_its_sessions_only,
+            a_users_sessions_are_listed_oldest_first_and_only_theirs,
+            deleting_other_sessions_keeps_the_one_named,
             ping_answers,
         );
     };

@@ -24,6 +24,7 @@ fn alice() -> User {
         created_at: OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("a valid time"),
         last_login_at: None,
         credential_version: 0,
+        disabled: false,
     }
 }
 
@@ -137,6 +138,8 @@ async fn documents_hold_bson_uuids_dates_and_binary_digests() {
         expires_at: user.created_at + time::Duration::hours(12),
         remember: false,
         credential_version: 0,
+        user_agent: None,
+        client_ip: None,
     };
     store.insert_session(&session).await.unwrap();
     let raw = database.raw().await;

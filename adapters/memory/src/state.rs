@@ -63,6 +63,28 @@ impl State {
         self.users.get_mut(&id)
     }
 
+    /// Deletes an account and its sessions; `false` when there was none.
+    pub(crate) fn delete_user(&mut self, id: UserId) -> bool {
+        let Some(user) = self.users.remove(&id) else {
+            return false;
+        };
+        self.ids_by_key.remove(user.username.key());
+        self.delete_sessions_where(|session| session.user_id == id);
+        true
+    }
+
+    /// Every session of an account, oldest first.
+    pub(crate) fn user_sessions(&self, user_id: UserId) -> Vec<Session> {
+        let mut sessions: Vec<Session> = self
+            .sessions
+            .values()
+            .filter(|session| session.user_id == user_id)
+            .cloned()
+            .collect();
+        sessions.sort_by_key(|session| session.created_at);
+        sessions
+    }
+
     /// The session with this id, to change in place.
     pub(crate) fn session_mut(&mut self, id: &SessionId) -> Option<&mut Session> {
         self.sessions.get_mut(id)

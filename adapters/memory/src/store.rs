@@ -82,6 +82,18 @@ impl UserRepository for MemoryStore {
     ) -> Result<Vec<User>, StorageError> {
         Ok(self.state()?.users_page(after, limit))
     }
+
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<bool, StorageError> {
+        Ok(self
+            .state()?
+            .user_mut(id)
+            .map(|user| user.disabled = disabled)
+            .is_some())
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<bool, StorageError> {
+        Ok(self.state()?.delete_user(id))
+    }
 }
 
 #[async_trait]
@@ -113,6 +125,20 @@ impl SessionRepository for MemoryStore {
         Ok(self
             .state()?
             .delete_sessions_where(|session| session.user_id == user_id))
+    }
+
+    async fn user_sessions(&self, user_id: UserId) -> Result<Vec<Session>, StorageError> {
+        Ok(self.state()?.user_sessions(user_id))
+    }
+
+    async fn delete_other_sessions(
+        &self,
+        user_id: UserId,
+        keep: &SessionId,
+    ) -> Result<u64, StorageError> {
+        Ok(self
+            .state()?
+            .delete_sessions_where(|session| session.user_id == user_id && session.id != *keep))
     }
 
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64, StorageError> {
@@ -166,6 +192,7 @@ mod tests {
             created_at: OffsetDateTime::UNIX_EPOCH,
             last_login_at: None,
             credential_version: 0,
+            disabled: false,
         };
         store.clone().insert_user(&user).await.unwrap();
         assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(user));

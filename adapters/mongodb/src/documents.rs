@@ -43,6 +43,12 @@ pub(crate) mod field {
     pub(crate) const LAST_SEEN_AT: &str = "last_seen_at";
     /// Whether a session is remembered.
     pub(crate) const REMEMBER: &str = "remember";
+    /// Whether an account is disabled; absent means not (older documents).
+    pub(crate) const DISABLED: &str = "disabled";
+    /// A session's shortened user agent at sign-in; absent when unknown.
+    pub(crate) const USER_AGENT: &str = "user_agent";
+    /// A session's client IP at sign-in; absent when unknown.
+    pub(crate) const CLIENT_IP: &str = "client_ip";
     /// Consecutive failed sign-ins.
     pub(crate) const COUNT: &str = "count";
     /// When the latest sign-in failed.
@@ -82,6 +88,7 @@ pub(crate) fn user_document(user: &User) -> Result<Document, StorageError> {
         field::PASSWORD_HASH: user.password_hash.as_str(),
         field::CREATED_AT: date(user.created_at)?,
         field::CREDENTIAL_VERSION: i64::from(user.credential_version),
+        field::DISABLED: user.disabled,
     };
     if let Some(at) = user.last_login_at {
         document.insert(field::LAST_LOGIN_AT, date(at)?);
@@ -91,7 +98,7 @@ pub(crate) fn user_document(user: &User) -> Result<Document, StorageError> {
 
 /// A session as stored in `sessions`.
 pub(crate) fn session_document(session: &Session) -> Result<Document, StorageError> {
-    Ok(doc! {
+    let mut document = doc! {
         field::ID: session_id(&session.id),
         field::USER_ID: user_id(session.user_id),
         field::CREATED_AT: date(session.created_at)?,
@@ -100,7 +107,14 @@ pub(crate) fn session_document(session: &Session) -> Result<Document, StorageErr
         field::EXPIRES_AT: date(session.expires_at)?,
         field::REMEMBER: session.remember,
         field::CREDENTIAL_VERSION: i64::from(session.credential_version),
-    })
+    };
+    if let Some(agent) = &session.user_agent {
+        document.insert(field::USER_AGENT, agent.as_str());
+    }
+    if let Some(ip) = &session.client_ip {
+        document.insert(field::CLIENT_IP, ip.as_str());
+    }
+    Ok(document)
 }
 
 /// Reads an account written by [`user_document`].
@@ -113,6 +127,7 @@ pub(crate) fn user_from(document: &Document) -> Result<User, StorageError> {
         created_at: fields.time(field::CREATED_AT)?,
         last_login_at: fields.optional_time(field::LAST_LOGIN_AT)?,
         credential_version: fields.count(field::CREDENTIAL_VERSION)?,
+        disabled: fields.optional_boolean(field::DISABLED)?.unwrap_or(false),
     })
 }
 
@@ -128,6 +143,8 @@ pub(crate) fn session_from(document: &Document) -> Result<Session, StorageError>
         expires_at: fields.time(field::EXPIRES_AT)?,
         remember: fields.boolean(field::REMEMBER)?,
         credential_version: fields.count(field::CREDENTIAL_VERSION)?,
+        user_agent: fields.optional_string(field::USER_AGENT)?,
+        client_ip: fields.optional_string(field::CLIENT_IP)?,
     })
 }
 
@@ -243,6 +260,20 @@ impl<'a> Fields<'a> {
                 field,
                 format!("is a {:?}, not a boolean", other.element_type()),
             )),
+        }
+    }
+
+    fn optional_boolean(&self, field: &'static str) -> Result<Option<bool>, StorageError> {
+        match self.document.get(field) {
+            None | Some(Bson::Null) => Ok(None),
+            Some(_) => self.boolean(field).map(Some),
+        }
+    }
+
+    fn optional_string(&self, field: &'static str) -> Result<Option<String>, StorageError> {
+        match self.document.get(field) {
+            None | Some(Bson::Null) => Ok(None),
+            Some(_) => self.string(field).map(Some),
         }
     }
 

@@ -2,7 +2,10 @@
 
 use async_trait::async_trait;
 use latch_domain::{Session, SessionId, SessionRepository, StorageError, User, UserId};
-use mongodb::bson::doc;
+use mongodb::{
+    bson::{Document, doc},
+    options::FindOptions,
+};
 use time::OffsetDateTime;
 
 use crate::{
@@ -69,6 +72,39 @@ impl SessionRepository for MongoStore {
     async fn delete_user_sessions(&self, user_id: UserId) -> Result<u64, StorageError> {
         self.sessions
             .delete_many(doc! { field::USER_ID: documents::user_id(user_id) })
+            .await
+            .map(|done| done.deleted_count)
+            .map_err(storage)
+    }
+
+    async fn user_sessions(&self, user_id: UserId) -> Result<Vec<Session>, StorageError> {
+        let options = FindOptions::builder()
+            .sort(doc! { field::CREATED_AT: 1 })
+            .build();
+        let mut cursor = self
+            .sessions
+            .find(doc! { field::USER_ID: documents::user_id(user_id) })
+            .with_options(options)
+            .await
+            .map_err(storage)?;
+        let mut sessions = Vec::new();
+        while cursor.advance().await.map_err(storage)? {
+            let document: Document = cursor.deserialize_current().map_err(storage)?;
+            sessions.push(documents::session_from(&document)?);
+        }
+        Ok(sessions)
+    }
+
+    async fn delete_other_sessions(
+        &self,
+        user_id: UserId,
+        keep: &SessionId,
+    ) -> Result<u64, StorageError> {
+        self.sessions
+            .delete_many(doc! {
+                field::USER_ID: documents::user_id(user_id),
+                field::ID: { "$ne": documents::session_id(keep) },
+            })
             .await
             .map(|done| done.deleted_count)
             .map_err(storage)

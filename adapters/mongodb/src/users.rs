@@ -134,6 +134,35 @@ impl UserRepository for MongoStore {
         }
         Ok(page)
     }
+
+    /// One `$set` of the flag.
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<bool, StorageError> {
+        self.users
+            .update_one(
+                doc! { field::ID: documents::user_id(id) },
+                doc! { "$set": { field::DISABLED: disabled } },
+            )
+            .await
+            .map(|done| done.matched_count > 0)
+            .map_err(storage)
+    }
+
+    /// The account first, then its sessions: a session left behind by a
+    /// failure in between opens nothing, as it has no account.
+    async fn delete_user(&self, id: UserId) -> Result<bool, StorageError> {
+        let deleted = self
+            .users
+            .delete_one(doc! { field::ID: documents::user_id(id) })
+            .await
+            .map_err(storage)?
+            .deleted_count
+            > 0;
+        self.sessions
+            .delete_many(doc! { field::USER_ID: documents::user_id(id) })
+            .await
+            .map_err(storage)?;
+        Ok(deleted)
+    }
 }
 
 impl MongoStore {

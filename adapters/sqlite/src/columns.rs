@@ -2,7 +2,7 @@
 //! milliseconds, user ids as hyphenated text (session ids are bound as their
 //! 32 bytes).
 
-use latch_domain::{PasswordHash, StorageError, User, UserId, Username};
+use latch_domain::{PasswordHash, Session, SessionId, StorageError, User, UserId, Username};
 use sqlx::{Row, sqlite::SqliteRow};
 use time::OffsetDateTime;
 
@@ -52,8 +52,8 @@ pub(crate) fn count(row: &SqliteRow, column: &'static str) -> Result<u32, Storag
 }
 
 /// Reads an account from a row holding the columns `user_id`, `username`,
-/// `password_hash`, `user_created_at`, `last_login_at` and
-/// `credential_version`.
+/// `password_hash`, `user_created_at`, `last_login_at`,
+/// `credential_version` and `disabled`.
 pub(crate) fn user(row: &SqliteRow) -> Result<User, StorageError> {
     Ok(User {
         id: user_id(row, "user_id")?,
@@ -64,7 +64,35 @@ pub(crate) fn user(row: &SqliteRow) -> Result<User, StorageError> {
         created_at: time(row, "user_created_at")?,
         last_login_at: optional_time(row, "last_login_at")?,
         credential_version: count(row, "credential_version")?,
+        disabled: row.try_get("disabled").map_err(storage)?,
     })
+}
+
+/// Reads a session with this id from a row holding the columns `user_id`,
+/// `session_created_at`, `authenticated_at`, `last_seen_at`, `expires_at`,
+/// `remember`, `session_credential_version`, `user_agent` and `client_ip`.
+pub(crate) fn session(row: &SqliteRow, id: SessionId) -> Result<Session, StorageError> {
+    Ok(Session {
+        id,
+        user_id: user_id(row, "user_id")?,
+        created_at: time(row, "session_created_at")?,
+        authenticated_at: time(row, "authenticated_at")?,
+        last_seen_at: time(row, "last_seen_at")?,
+        expires_at: time(row, "expires_at")?,
+        remember: row.try_get("remember").map_err(storage)?,
+        credential_version: count(row, "session_credential_version")?,
+        user_agent: row.try_get("user_agent").map_err(storage)?,
+        client_ip: row.try_get("client_ip").map_err(storage)?,
+    })
+}
+
+/// Reads a session id column (32 bytes).
+pub(crate) fn session_id(row: &SqliteRow, column: &'static str) -> Result<SessionId, StorageError> {
+    let bytes: Vec<u8> = row.try_get(column).map_err(storage)?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| corrupt(column, "not 32 bytes".to_owned()))?;
+    Ok(SessionId::from_bytes(bytes))
 }
 
 fn corrupt(column: &'static str, detail: String) -> StorageError {

@@ -12,6 +12,7 @@ use crate::error::{SqliteStoreError, storage};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_sessions_and_throttling.sql"),
+    include_str!("../migrations/0003_account_management.sql"),
 ];
 
 /// Brings the schema up to date; does nothing when it already is.

@@ -29,6 +29,7 @@ fn alice() -> User {
         created_at: OffsetDateTime::UNIX_EPOCH,
         last_login_at: None,
         credential_version: 0,
+        disabled: false,
     }
 }
 
@@ -99,8 +100,8 @@ async fn corrupt_rows_are_storage_errors_not_panics() {
         .await
         .unwrap();
     sqlx::raw_sql(
-        "INSERT INTO users VALUES ('not-a-uuid', 'bob', 'bob', 'hash', 0, NULL, 0);
-         INSERT INTO users VALUES ('00000000-0000-4000-8000-000000000001', 'eve', 'eve', 'hash', 9223372036854775807, NULL, 0);",
+        "INSERT INTO users VALUES ('not-a-uuid', 'bob', 'bob', 'hash', 0, NULL, 0, 0);
+         INSERT INTO users VALUES ('00000000-0000-4000-8000-000000000001', 'eve', 'eve', 'hash', 9223372036854775807, NULL, 0, 0);",
     )
     .execute(&store.pool)
     .await
@@ -133,6 +134,8 @@ async fn deleting_an_account_deletes_its_sessions() {
         expires_at: OffsetDateTime::UNIX_EPOCH + Duration::hours(1),
         remember: false,
         credential_version: 0,
+        user_agent: None,
+        client_ip: None,
     };
     store.insert_session(&session).await.unwrap();
 
@@ -162,6 +165,8 @@ async fn a_session_of_an_unknown_account_is_refused() {
         expires_at: OffsetDateTime::UNIX_EPOCH + Duration::hours(1),
         remember: false,
         credential_version: 0,
+        user_agent: None,
+        client_ip: None,
     };
     assert!(store.insert_session(&orphan).await.is_err());
 }

@@ -21,7 +21,7 @@ const USERNAME_KEY_CLASH: &str = "users.username_key";
 macro_rules! select_user {
     () => {
         "SELECT id AS user_id, username, password_hash, \
-         created_at AS user_created_at, last_login_at, credential_version FROM users"
+         created_at AS user_created_at, last_login_at, credential_version, disabled FROM users"
     };
 }
 
@@ -31,8 +31,8 @@ impl UserRepository for SqliteStore {
         let inserted = sqlx::query(
             "INSERT INTO users \
              (id, username, username_key, password_hash, created_at, last_login_at, \
-              credential_version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+              credential_version, disabled) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(user.id.to_string())
         .bind(user.username.as_str())
@@ -41,6 +41,7 @@ impl UserRepository for SqliteStore {
         .bind(millis(user.created_at)?)
         .bind(user.last_login_at.map(millis).transpose()?)
         .bind(i64::from(user.credential_version))
+        .bind(user.disabled)
         .execute(&self.pool)
         .await;
         match inserted {
@@ -128,5 +129,25 @@ impl UserRepository for SqliteStore {
         .await
         .map_err(storage)?;
         rows.iter().map(columns::user).collect()
+    }
+
+    async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<bool, StorageError> {
+        sqlx::query("UPDATE users SET disabled = ? WHERE id = ?")
+            .bind(disabled)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+            .map_err(storage)
+    }
+
+    /// The account's sessions go with it (`ON DELETE CASCADE`).
+    async fn delete_user(&self, id: UserId) -> Result<bool, StorageError> {
+        sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+            .map_err(storage)
     }
 }

@@ -19,19 +19,19 @@ use crate::{
     user::UserId,
 };
 
-const NOW: OffsetDateTime = datetime!(2026-01-02 03:04:05.678 UTC);
-const STRONG: &str = "correct horse battery staple";
+pub(super) const NOW: OffsetDateTime = datetime!(2026-01-02 03:04:05.678 UTC);
+pub(super) const STRONG: &str = "correct horse battery staple";
 
 /// Mocks for every port; tests add expectations, then call `build`.
-struct Fixture {
-    users: MockUserRepository,
-    sessions: MockSessionRepository,
-    attempts: MockLoginAttemptRepository,
-    hasher: MockPasswordHasher,
+pub(super) struct Fixture {
+    pub(super) users: MockUserRepository,
+    pub(super) sessions: MockSessionRepository,
+    pub(super) attempts: MockLoginAttemptRepository,
+    pub(super) hasher: MockPasswordHasher,
 }
 
 impl Fixture {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let mut hasher = MockPasswordHasher::new();
         // The constructor hashes one random password for unknown usernames.
         hasher
@@ -48,7 +48,7 @@ impl Fixture {
     }
 
     /// No failed sign-ins counted for any username.
-    fn with_no_failures(mut self) -> Self {
+    pub(super) fn with_no_failures(mut self) -> Self {
         self.attempts
             .expect_failed_attempts()
             .returning(|_| Ok(None));
@@ -56,7 +56,7 @@ impl Fixture {
     }
 
     /// Failed sign-ins are counted (and their count returned as 1).
-    fn counting_failures(mut self) -> Self {
+    pub(super) fn counting_failures(mut self) -> Self {
         self.attempts
             .expect_record_failed_attempt()
             .returning(|_, at| {
@@ -68,7 +68,7 @@ impl Fixture {
         self
     }
 
-    async fn build(self) -> Authenticator {
+    pub(super) async fn build(self) -> Authenticator {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
         let mut tokens = MockTokenSource::new();
@@ -93,11 +93,11 @@ impl Fixture {
     }
 }
 
-fn dummy_hash() -> PasswordHash {
+pub(super) fn dummy_hash() -> PasswordHash {
     PasswordHash::new("$argon2id$dummy")
 }
 
-fn alice() -> User {
+pub(super) fn alice() -> User {
     User {
         id: UserId::from_random_bytes([1; 16]),
         username: Username::parse("Alice").unwrap(),
@@ -105,18 +105,20 @@ fn alice() -> User {
         created_at: NOW - Duration::days(3),
         last_login_at: None,
         credential_version: 2,
+        disabled: false,
     }
 }
 
-fn credentials(username: &str, password: &str) -> Credentials {
+pub(super) fn credentials(username: &str, password: &str) -> Credentials {
     Credentials {
         username: username.to_owned(),
         password: Password::new(password),
         remember: false,
+        context: SignInContext::default(),
     }
 }
 
-fn storage_down() -> StorageError {
+pub(super) fn storage_down() -> StorageError {
     StorageError::new("connection refused")
 }
 
@@ -325,7 +327,7 @@ async fn a_store_failure_is_an_error_not_a_refusal() {
     assert!(matches!(error, LoginError::Storage(_)), "{error:?}");
 }
 
-fn session_of_alice(expires_at: OffsetDateTime) -> (Session, User) {
+pub(super) fn session_of_alice(expires_at: OffsetDateTime) -> (Session, User) {
     let session = Session {
         id: SessionId::from_bytes([5; 32]),
         user_id: alice().id,
@@ -335,6 +337,8 @@ fn session_of_alice(expires_at: OffsetDateTime) -> (Session, User) {
         expires_at,
         remember: false,
         credential_version: 2,
+        user_agent: None,
+        client_ip: None,
     };
     (session, alice())
 }
@@ -568,7 +572,7 @@ async fn use_is_recorded_at_most_once_a_minute() {
     assert_eq!(stale.session.last_seen_at, NOW);
 }
 
-fn signed_in_alice() -> SignedIn {
+pub(super) fn signed_in_alice() -> SignedIn {
     let (session, user) = session_of_alice(NOW + Duration::hours(6));
     SignedIn { user, session }
 }

@@ -260,6 +260,7 @@ pub async fn a_session_round_trips_with_its_user(store: StoreUnderTest) {
     let mut alice = user("alice");
     alice.last_login_at = Some(LATER);
     alice.credential_version = 7;
+    alice.disabled = true;
     let bob = user("bob");
     store.users.insert_user(&alice).await.unwrap();
     store.users.insert_user(&bob).await.unwrap();
@@ -268,6 +269,8 @@ pub async fn a_session_round_trips_with_its_user(store: StoreUnderTest) {
     alices.last_seen_at = datetime!(2026-02-03 05:06:07.008 UTC);
     alices.expires_at = datetime!(2026-02-03 16:05:06.791 UTC);
     alices.remember = true;
+    alices.user_agent = Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0 — ü".to_owned());
+    alices.client_ip = Some("2001:db8::7".to_owned());
     let bobs = session(&bob);
     store.sessions.insert_session(&alices).await.unwrap();
     store.sessions.insert_session(&bobs).await.unwrap();
@@ -542,5 +545,136 @@ pub async fn clearing_failed_sign_ins_starts_the_count_again(store: StoreUnderTe
             count: 1,
             last_failed_at: again
         }
+    );
+}
+
+/// Disabling an account sets its flag (read back by key, by id and with its
+/// sessions), enabling clears it, other accounts are untouched, and an
+/// unknown account is reported.
+pub async fn disabling_a_user_sets_its_flag_only(store: StoreUnderTest) {
+    let alice = user("alice");
+    let bob = user("bob");
+    store.users.insert_user(&alice).await.unwrap();
+    store.users.insert_user(&bob).await.unwrap();
+    let alices = session(&alice);
+    store.sessions.insert_session(&alices).await.unwrap();
+
+    assert!(store.users.set_disabled(alice.id, true).await.unwrap());
+    let found = store.users.user_by_key(alice.username.key()).await.unwrap();
+    assert!(found.is_some_and(|user| user.disabled));
+    let found = store.sessions.session_with_user(&alices.id).await.unwrap();
+    assert!(
+        found.is_some_and(|(_, user)| user.disabled),
+        "read with the session"
+    );
+    assert_eq!(store.users.user_by_id(bob.id).await.unwrap(), Some(bob));
+
+    assert!(store.users.set_disabled(alice.id, false).await.unwrap());
+    assert_eq!(store.users.user_by_id(alice.id).await.unwrap(), Some(alice));
+    assert!(
+        !store
+            .users
+            .set_disabled(fresh_user_id(), true)
+            .await
+            .unwrap()
+    );
+}
+
+/// Deleting an account deletes it and its sessions, and nothing of another
+/// account; deleting it again reports that there was none.
+pub async fn deleting_a_user_deletes_its_sessions_only(store: StoreUnderTest) {
+    let alice = user("alice");
+    let bob = user("bob");
+    store.users.insert_user(&alice).await.unwrap();
+    store.users.insert_user(&bob).await.unwrap();
+    let alices = session(&alice);
+    let bobs = session(&bob);
+    store.sessions.insert_session(&alices).await.unwrap();
+    store.sessions.insert_session(&bobs).await.unwrap();
+
+    assert!(store.users.delete_user(alice.id).await.unwrap());
+    assert_eq!(store.users.user_by_id(alice.id).await.unwrap(), None);
+    assert_eq!(
+        store.users.user_by_key(alice.username.key()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.sessions.session_with_user(&alices.id).await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .sessions
+            .user_sessions(alice.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.sessions.session_with_user(&bobs.id).await.unwrap(),
+        Some((bobs, bob))
+    );
+    assert!(!store.users.delete_user(alice.id).await.unwrap());
+    store
+        .users
+        .insert_user(&user("alice"))
+        .await
+        .expect("the name is free again");
+}
+
+/// An account's sessions are listed oldest first, every field as stored,
+/// expired ones included, and never another account's.
+pub async fn a_users_sessions_are_listed_oldest_first_and_only_theirs(store: StoreUnderTest) {
+    let alice = user("alice");
+    let bob = user("bob");
+    store.users.insert_user(&alice).await.unwrap();
+    store.users.insert_user(&bob).await.unwrap();
+    let mut newest = session(&alice);
+    newest.created_at = LATER + Duration::hours(2);
+    newest.user_agent = Some("curl/8.0".to_owned());
+    newest.client_ip = Some("192.0.2.1".to_owned());
+    let mut oldest = session_until(&alice, LATER);
+    oldest.created_at = LATER - Duration::hours(2);
+    let middle = session(&alice);
+    for session in [&newest, &oldest, &middle, &session(&bob)] {
+        store.sessions.insert_session(session).await.unwrap();
+    }
+    let listed = store.sessions.user_sessions(alice.id).await.unwrap();
+    assert_eq!(listed, vec![oldest, middle, newest]);
+    assert!(
+        store
+            .sessions
+            .user_sessions(fresh_user_id())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Deleting an account's other sessions keeps the one named and every
+/// session of another account.
+pub async fn deleting_other_sessions_keeps_the_one_named(store: StoreUnderTest) {
+    let alice = user("alice");
+    let bob = user("bob");
+    store.users.insert_user(&alice).await.unwrap();
+    store.users.insert_user(&bob).await.unwrap();
+    let kept = session(&alice);
+    let bobs = session(&bob);
+    for session in [&kept, &session(&alice), &session(&alice), &bobs] {
+        store.sessions.insert_session(session).await.unwrap();
+    }
+    let deleted = store
+        .sessions
+        .delete_other_sessions(alice.id, &kept.id)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2);
+    assert_eq!(
+        store.sessions.user_sessions(alice.id).await.unwrap(),
+        vec![kept]
+    );
+    assert_eq!(
+        store.sessions.user_sessions(bob.id).await.unwrap(),
+        vec![bobs]
     );
 }

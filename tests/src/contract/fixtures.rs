@@ -57,6 +57,7 @@ pub(crate) fn user(name: &str) -> User {
         created_at: CREATED_AT,
         last_login_at: None,
         credential_version: 0,
+        disabled: false,
     }
 }
 
@@ -71,6 +72,8 @@ pub(crate) fn session_until(user: &User, expires_at: OffsetDateTime) -> Session 
         expires_at,
         remember: false,
         credential_version: user.credential_version,
+        user_agent: None,
+        client_ip: None,
     }
 }
 

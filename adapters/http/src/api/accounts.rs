@@ -2,12 +2,14 @@
 
 use std::{sync::Arc, time::Instant};
 
-use latch_domain::{Credentials, LoginError, Password, RegisterError, RegistrationErrors};
+use latch_domain::{
+    Credentials, LoginError, Password, RegisterError, RegistrationErrors, SignInContext,
+};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
-    caller::{Caller, ClientIp},
+    caller::{Caller, ClientIp, UserAgent},
     models::{LoginBody, LoginRequest, RegisterRequest, UserEnvelope},
     problem::{Code, FieldProblem, Problem},
 };
@@ -256,6 +258,7 @@ impl AccountsApi {
         &self,
         state: Data<&Arc<AppState>>,
         client: ClientIp,
+        agent: UserAgent,
         body: Json<LoginRequest>,
     ) -> LoginResponse {
         if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &client) {
@@ -270,6 +273,7 @@ impl AccountsApi {
             username,
             password: Password::new(password),
             remember,
+            context: SignInContext::new(agent.0.as_deref(), client.0.map(|ip| ip.to_string())),
         };
         match state.services.auth.log_in(&credentials, None).await {
             Ok(sign_in) => {

@@ -33,6 +33,15 @@ impl<'a> FromRequest<'a> for ClientIp {
     }
 }
 
+/// The caller's `User-Agent` header, if it is text.
+pub(crate) struct UserAgent(pub(crate) Option<String>);
+
+impl<'a> FromRequest<'a> for UserAgent {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
+        Ok(Self(req.header("user-agent").map(str::to_owned)))
+    }
+}
+
 /// A signed-in caller: their account and session, and the token used.
 pub(crate) struct Caller {
     pub(crate) signed_in: SignedIn,

@@ -65,6 +65,7 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Re
         username: form.username,
         password: Password::new(form.password),
         remember: form.remember.is_some(),
+        context: ui.sign_in_context(),
     };
     let previous = ui.state.cookies.session_token(ui.jar);
     match ui.auth().log_in(&credentials, previous.as_ref()).await {

@@ -12,7 +12,7 @@ pub(crate) use self::{
 
 use std::{fmt::Display, net::IpAddr, sync::Arc, time::Instant};
 
-use latch_domain::Authenticator;
+use latch_domain::{Authenticator, SignInContext};
 use poem::{
     Error, FromRequest, IntoResponse, Request, RequestBody, Response, Result, Route, get, handler,
     http::{StatusCode, header},
@@ -47,6 +47,7 @@ pub(crate) struct Ui<'a> {
     csrf: &'a CsrfToken,
     jar: &'a CookieJar,
     client_ip: Option<IpAddr>,
+    user_agent: Option<&'a str>,
 }
 
 impl<'a> FromRequest<'a> for Ui<'a> {
@@ -59,6 +60,10 @@ impl<'a> FromRequest<'a> for Ui<'a> {
             csrf: req.extensions().get::<CsrfToken>().ok_or_else(missing)?,
             jar: req.cookie(),
             client_ip: state.proxies.client_ip(req),
+            user_agent: req
+                .headers()
+                .get(header::USER_AGENT)
+                .and_then(|value| value.to_str().ok()),
         })
     }
 }
@@ -66,6 +71,11 @@ impl<'a> FromRequest<'a> for Ui<'a> {
 impl Ui<'_> {
     fn auth(&self) -> &Authenticator {
         &self.state.services.auth
+    }
+
+    /// Where a sign-in from this request comes from.
+    fn sign_in_context(&self) -> SignInContext {
+        SignInContext::new(self.user_agent, self.client_ip.map(|ip| ip.to_string()))
     }
 
     /// Spends one request of this client's allowance under `limiter`; when

@@ -1,0 +1,255 @@
+//! Account management rules, tested through mocks of every port.
+
+use mockall::predicate::eq;
+use time::Duration;
+
+use super::*;
+use crate::{
+    auth::{
+        Credentials, LoginError,
+        tests::{
+            Fixture, NOW, STRONG, alice, credentials, session_of_alice, signed_in_alice,
+            storage_down,
+        },
+    },
+    session::{SessionId, SignInContext},
+};
+
+fn session(byte: u8, created_minutes_ago: i64) -> Session {
+    let (mut session, _) = session_of_alice(NOW + Duration::hours(6));
+    session.id = SessionId::from_bytes([byte; 32]);
+    session.created_at = NOW - Duration::minutes(created_minutes_ago);
+    session
+}
+
+#[tokio::test]
+async fn the_session_list_holds_live_sessions_oldest_first_and_marks_the_current_one() {
+    let mut fx = Fixture::new();
+    let current = signed_in_alice().session;
+    let mut expired = session(7, 300);
+    expired.expires_at = NOW;
+    let mut outdated = session(8, 200);
+    outdated.credential_version = 1;
+    let current_copy = current.clone();
+    fx.sessions
+        .expect_user_sessions()
+        .with(eq(alice().id))
+        .times(1)
+        .returning(move |_| {
+            Ok(vec![
+                current_copy.clone(),
+                session(6, 120),
+                expired.clone(),
+                outdated.clone(),
+            ])
+        });
+    let auth = fx.build().await;
+    let sessions = auth.sessions(&signed_in_alice()).await.unwrap();
+    let ids: Vec<(String, bool)> = sessions.iter().map(|s| (s.id.clone(), s.current)).collect();
+    assert_eq!(
+        ids,
+        vec![
+            (SessionId::from_bytes([6; 32]).public_id(), false),
+            (current.id.public_id(), true),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn ending_a_session_looks_it_up_among_the_owners_own() {
+    let mut fx = Fixture::new();
+    fx.sessions
+        .expect_user_sessions()
+        .with(eq(alice().id))
+        .returning(|_| Ok(vec![session(6, 10)]));
+    fx.sessions
+        .expect_delete_session()
+        .with(eq(SessionId::from_bytes([6; 32])))
+        .times(1)
+        .returning(|_| Ok(true));
+    let auth = fx.build().await;
+    let others = SessionId::from_bytes([9; 32]).public_id();
+    assert!(!auth.end_session(&signed_in_alice(), &others).await.unwrap());
+    assert!(!auth.end_session(&signed_in_alice(), "").await.unwrap());
+    let own = SessionId::from_bytes([6; 32]).public_id();
+    assert!(auth.end_session(&signed_in_alice(), &own).await.unwrap());
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_else_keeps_the_current_session() {
+    let mut fx = Fixture::new();
+    let current = signed_in_alice().session.id;
+    fx.sessions
+        .expect_delete_other_sessions()
+        .with(eq(alice().id), eq(current))
+        .times(1)
+        .returning(|_, _| Ok(3));
+    let auth = fx.build().await;
+    assert_eq!(
+        auth.end_other_sessions(&signed_in_alice()).await.unwrap(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn deleting_an_account_needs_its_password() {
+    let mut fx = Fixture::new();
+    fx.hasher
+        .expect_verify()
+        .withf(|password, _| password.expose() == "wrong")
+        .returning(|_, _| Ok(Verification::Mismatch));
+    fx.hasher
+        .expect_verify()
+        .withf(|password, _| password.expose() == STRONG)
+        .returning(|_, _| Ok(Verification::Match));
+    fx.users
+        .expect_delete_user()
+        .with(eq(alice().id))
+        .times(1)
+        .returning(|_| Ok(true));
+    let auth = fx.build().await;
+    let error = auth
+        .delete_account(&signed_in_alice(), &Password::new("wrong"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AccountError::WrongPassword), "{error:?}");
+    auth.delete_account(&signed_in_alice(), &Password::new(STRONG))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn disabling_an_account_ends_its_sessions_and_enabling_does_not() {
+    let mut fx = Fixture::new();
+    fx.users
+        .expect_user_by_key()
+        .returning(|_| Ok(Some(alice())));
+    fx.users
+        .expect_set_disabled()
+        .with(eq(alice().id), eq(true))
+        .times(1)
+        .returning(|_, _| Ok(true));
+    fx.users
+        .expect_set_disabled()
+        .with(eq(alice().id), eq(false))
+        .times(1)
+        .returning(|_, _| Ok(true));
+    fx.sessions
+        .expect_delete_user_sessions()
+        .with(eq(alice().id))
+        .times(1)
+        .returning(|_| Ok(2));
+    let auth = fx.build().await;
+    assert!(auth.set_disabled(" ALICE ", true).await.unwrap().disabled);
+    assert!(!auth.set_disabled("alice", false).await.unwrap().disabled);
+}
+
+#[tokio::test]
+async fn operator_commands_on_an_unknown_username_say_so() {
+    let mut fx = Fixture::new();
+    fx.users.expect_user_by_key().returning(|_| Ok(None));
+    let auth = fx.build().await;
+    for error in [
+        auth.set_disabled("nobody", true).await.unwrap_err(),
+        auth.delete_user("nobody").await.unwrap_err(),
+        auth.revoke_sessions("nobody").await.unwrap_err(),
+        auth.user_sessions("nobody").await.unwrap_err(),
+    ] {
+        assert!(matches!(error, AccountError::NoSuchAccount), "{error:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_accounts_session_is_dead_and_deleted() {
+    let mut fx = Fixture::new();
+    let (session, mut user) = session_of_alice(NOW + Duration::hours(6));
+    user.disabled = true;
+    let token = crate::session::SessionToken::from_random_bytes([5; 32]);
+    let id = token.id();
+    fx.sessions
+        .expect_session_with_user()
+        .returning(move |_| Ok(Some((session.clone(), user.clone()))));
+    fx.sessions
+        .expect_delete_session()
+        .with(eq(id))
+        .times(1)
+        .returning(|_| Ok(true));
+    let auth = fx.build().await;
+    assert!(auth.signed_in(&token).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_disabled_account_cannot_sign_in_even_with_the_right_password() {
+    let mut fx = Fixture::new().with_no_failures().counting_failures();
+    fx.users.expect_user_by_key().returning(|_| {
+        let mut user = alice();
+        user.disabled = true;
+        Ok(Some(user))
+    });
+    fx.hasher
+        .expect_verify()
+        .withf(|_, hash| hash.as_str() == "$argon2id$alice")
+        .times(1)
+        .returning(|_, _| Ok(Verification::Match));
+    let auth = fx.build().await;
+    let error = auth
+        .log_in(&credentials("alice", STRONG), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, LoginError::InvalidCredentials), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_session_keeps_where_its_sign_in_came_from() {
+    let mut fx = Fixture::new().with_no_failures();
+    fx.users
+        .expect_user_by_key()
+        .returning(|_| Ok(Some(alice())));
+    fx.hasher
+        .expect_verify()
+        .returning(|_, _| Ok(Verification::Match));
+    fx.sessions
+        .expect_insert_session()
+        .withf(|session| {
+            session.user_agent.as_deref() == Some("Firefox")
+                && session.client_ip.as_deref() == Some("192.0.2.7")
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    fx.users.expect_record_sign_in().returning(|_, _| Ok(()));
+    let auth = fx.build().await;
+    let credentials = Credentials {
+        context: SignInContext::new(Some("Firefox"), Some("192.0.2.7".to_owned())),
+        ..credentials("alice", STRONG)
+    };
+    let sign_in = auth.log_in(&credentials, None).await.unwrap();
+    assert_eq!(sign_in.session.user_agent.as_deref(), Some("Firefox"));
+}
+
+#[tokio::test]
+async fn unlocking_clears_the_failures_of_the_normalised_username() {
+    let mut fx = Fixture::new();
+    fx.attempts
+        .expect_clear_failed_attempts()
+        .withf(|key| key.as_str() == "alice")
+        .times(1)
+        .returning(|_| Ok(()));
+    let auth = fx.build().await;
+    auth.unlock(" Alice ").await.unwrap();
+}
+
+#[tokio::test]
+async fn purging_deletes_sessions_expired_now_and_reports_store_failures() {
+    let mut fx = Fixture::new();
+    fx.sessions
+        .expect_delete_expired_sessions()
+        .with(eq(NOW))
+        .times(1)
+        .returning(|_| Ok(4));
+    fx.sessions
+        .expect_delete_expired_sessions()
+        .returning(|_| Err(storage_down()));
+    let auth = fx.build().await;
+    assert_eq!(auth.purge_expired_sessions().await.unwrap(), 4);
+    assert!(auth.purge_expired_sessions().await.is_err());
+}
