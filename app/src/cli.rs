@@ -5,6 +5,7 @@
 //! help text) and an arm in [`Cli::run`], with the work in a module of its
 //! own.
 
+mod accounts;
 mod serve;
 
 use std::{
@@ -46,6 +47,13 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Manage accounts: create, list, disable, enable, delete, unlock, and
+    /// see or end their sessions.
+    #[command(subcommand)]
+    User(accounts::UserCommand),
+    /// Manage sessions across all accounts.
+    #[command(subcommand)]
+    Sessions(accounts::SessionsCommand),
     /// Add the accounts in FILE (written by `latch export`) to the
     /// configured store; accounts already there are skipped and counted.
     Import {
@@ -68,6 +76,8 @@ impl Cli {
             Command::Serve => serve::serve(settings).await,
             Command::Export { out } => export(&settings, out).await,
             Command::Import { input } => import(&settings, input).await,
+            Command::User(command) => accounts::user(&settings, command).await,
+            Command::Sessions(command) => accounts::sessions(&settings, command).await,
         }
     }
 }

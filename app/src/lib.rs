@@ -75,9 +75,12 @@ impl RunningServer {
     }
 }
 
-/// Builds everything from the settings and starts serving.
-pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
-    let store = Store::open(&settings).await?;
+/// The domain service over the store, with the configured hasher and
+/// policies (for serving, and for the operator's commands).
+pub(crate) async fn authenticator(
+    settings: &Settings,
+    store: &Store,
+) -> Result<Authenticator, StartupError> {
     let hasher = Argon2Hasher::new(settings.argon2, settings.max_concurrent_hashes)
         .map_err(|error| StartupError::Hasher(error.to_string()))?;
     let store_ports = store.ports();
@@ -94,9 +97,16 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
         session: settings.session,
         throttle: ThrottlePolicy::default(),
     };
-    let auth = Authenticator::new(ports, policies)
+    Authenticator::new(ports, policies)
         .await
-        .map_err(|error| StartupError::Hasher(error.to_string()))?;
+        .map_err(|error| StartupError::Hasher(error.to_string()))
+}
+
+/// Builds everything from the settings and starts serving.
+pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
+    let store = Store::open(&settings).await?;
+    let store_ports = store.ports();
+    let auth = authenticator(&settings, &store).await?;
     let csrf_key = settings.secret_key.unwrap_or_else(|| {
         tracing::warn!("server.secret_key is not set: using a random key, so forms open across a restart must be reloaded");
         system::random_bytes()
