@@ -1,55 +1,15 @@
 //! The real `latch` binary: starts on port 0, says where it listens, serves,
 //! stops cleanly on SIGTERM, and refuses bad settings with a clear message.
 
-use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::TcpStream,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+mod support;
 
-fn latch() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_latch"));
-    command
-        .env_remove("LATCH_ENV")
-        .env_remove("RUST_LOG")
-        .env("LATCH__SERVER__LISTEN", "127.0.0.1:0")
-        .env("LATCH__STORAGE__BACKEND", "memory")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-/// Reads stdout until the `listening on http://HOST:PORT` line.
-fn listening_address(child: &mut Child) -> String {
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let line = lines
-        .next()
-        .expect("the binary prints a line")
-        .expect("stdout is readable");
-    line.split("listening on http://")
-        .nth(1)
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .trim()
-        .to_owned()
-}
+use support::{exchange, latch, listening_address, terminate};
 
 fn get(address: &str, path: &str) -> String {
-    let mut stream = TcpStream::connect(address).expect("the server accepts connections");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("a read timeout can be set");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    exchange(
+        address,
+        &format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
     )
-    .expect("the request is sent");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .expect("the response is read");
-    response
 }
 
 #[test]
@@ -66,11 +26,7 @@ fn serves_on_a_free_port_and_stops_cleanly_on_sigterm() {
     let home = get(&address, "/");
     assert!(home.contains("You are not logged in"), "{home}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    terminate(&child);
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits with 0, got {exit}");
 }

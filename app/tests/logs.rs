@@ -2,59 +2,24 @@
 //! latency and request id, as readable text by default and as JSON with
 //! `log.format = "json"`.
 
-use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::TcpStream,
-    process::{Command, Stdio},
-    time::Duration,
-};
+mod support;
+
+use std::io::Read;
+
+use support::{exchange, latch, listening_address, terminate};
 
 /// Starts `latch` with `env`, sends one request (`request` makes it from the
 /// address), stops it with SIGTERM and returns the response and everything
 /// it logged.
 fn logs_of_one_request(env: &[(&str, &str)], request: impl Fn(&str) -> String) -> (String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_latch"));
-    command
-        .env_remove("LATCH_ENV")
-        .env_remove("RUST_LOG")
-        .env("LATCH__SERVER__LISTEN", "127.0.0.1:0")
-        .env("LATCH__STORAGE__BACKEND", "memory")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = latch();
     for (key, value) in env {
         command.env(key, value);
     }
     let mut child = command.spawn().expect("latch starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let line = BufReader::new(stdout)
-        .lines()
-        .next()
-        .expect("latch prints a line")
-        .expect("stdout is readable");
-    let address = line
-        .split("listening on http://")
-        .nth(1)
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .trim()
-        .to_owned();
-
-    let mut stream = TcpStream::connect(&address).expect("latch accepts connections");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("a read timeout");
-    stream
-        .write_all(request(&address).as_bytes())
-        .expect("the request is sent");
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .expect("the response is read");
-
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    let address = listening_address(&mut child);
+    let response = exchange(&address, &request(&address));
+    terminate(&child);
     let mut logs = String::new();
     child
         .stderr
