@@ -443,3 +443,40 @@ async fn after_repeated_failures_even_the_right_password_waits() {
     let signed_in = browser.log_in("alice", PASSWORD).await;
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_csrf_token_changes_at_sign_in_and_logout() {
+    let server = TestServer::start().await;
+    let browser = Browser::new(server.base_url());
+    browser.register("alice", PASSWORD).await;
+
+    let before_sign_in = browser.get("/login").await.csrf_token().unwrap();
+    browser.log_in("alice", PASSWORD).await;
+    let stale = browser
+        .post_form("/logout", &[("csrf_token", &before_sign_in)])
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::FORBIDDEN,
+        "a token from before sign-in is dead"
+    );
+    assert!(browser.get("/").await.contains("You are logged in"));
+
+    let before_logout = browser.get("/").await.csrf_token().unwrap();
+    browser.log_out().await;
+    let stale = browser
+        .post_form(
+            "/login",
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf_token", &before_logout),
+            ],
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::FORBIDDEN,
+        "a token from before logout is dead"
+    );
+}
