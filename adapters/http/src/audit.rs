@@ -72,3 +72,47 @@ pub(crate) fn signed_out(channel: Channel, user: Option<&User>, token: &SessionT
         "signed out"
     );
 }
+
+/// An account's owner changed its password; every other session ended and
+/// `sign_in` is the session that replaces the caller's.
+pub(crate) fn password_changed(channel: Channel, sign_in: &SignIn) {
+    tracing::info!(
+        event = "password_changed",
+        channel = channel.as_str(),
+        username_key = sign_in.user.username.key().as_str(),
+        session = %sign_in.session.id.fingerprint(),
+        "password changed; other sessions ended"
+    );
+}
+
+/// An account's owner ended one of its sessions (named by its public id).
+pub(crate) fn session_ended(channel: Channel, user: &User, public_id: &str) {
+    tracing::info!(
+        event = "session_ended",
+        channel = channel.as_str(),
+        username_key = user.username.key().as_str(),
+        session_id = public_id,
+        "session ended by its owner"
+    );
+}
+
+/// An account's owner signed out everywhere but the current session.
+pub(crate) fn other_sessions_ended(channel: Channel, user: &User, ended: u64) {
+    tracing::info!(
+        event = "other_sessions_ended",
+        channel = channel.as_str(),
+        username_key = user.username.key().as_str(),
+        ended,
+        "other sessions ended by their owner"
+    );
+}
+
+/// An account's owner deleted it, with all its sessions.
+pub(crate) fn account_deleted(channel: Channel, user: &User) {
+    tracing::info!(
+        event = "account_deleted",
+        channel = channel.as_str(),
+        username_key = user.username.key().as_str(),
+        "account deleted by its owner"
+    );
+}
