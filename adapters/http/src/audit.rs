@@ -73,41 +73,57 @@ pub(crate) fn signed_out(channel: Channel, user: Option<&User>, token: &SessionT
     );
 }
 
-/// An account's owner changed its password; every other session ended and
-/// `sign_in` is the session that replaces the caller's.
+/// An account's password was changed: every other session ended, and
+/// `sign_in` is the one that replaces the caller's.
 pub(crate) fn password_changed(channel: Channel, sign_in: &SignIn) {
     tracing::info!(
         event = "password_changed",
         channel = channel.as_str(),
         username_key = sign_in.user.username.key().as_str(),
         session = %sign_in.session.id.fingerprint(),
-        "password changed; other sessions ended"
+        "password changed; every other session ended"
     );
 }
 
-/// An account's owner ended one of its sessions (named by its public id).
+/// A signed-in person gave a wrong password where one was asked again
+/// (`action`: what it was meant to allow). Worth watching: it is what a
+/// stolen session guessing its owner's password looks like.
+pub(crate) fn password_check_failed(channel: Channel, user: &User, action: &'static str) {
+    tracing::warn!(
+        event = "password_check_failed",
+        channel = channel.as_str(),
+        username_key = user.username.key().as_str(),
+        action,
+        "wrong password for a signed-in account"
+    );
+}
+
+/// One session was ended by its owner, named by its public id.
 pub(crate) fn session_ended(channel: Channel, user: &User, public_id: &str) {
+    // A session's fingerprint is the start of its public id (both are hex
+    // of its digest).
+    let fingerprint = public_id.get(..8).unwrap_or(public_id);
     tracing::info!(
         event = "session_ended",
         channel = channel.as_str(),
         username_key = user.username.key().as_str(),
-        session_id = public_id,
+        session = fingerprint,
         "session ended by its owner"
     );
 }
 
-/// An account's owner signed out everywhere but the current session.
+/// Every session of an account but the caller's was ended by its owner.
 pub(crate) fn other_sessions_ended(channel: Channel, user: &User, ended: u64) {
     tracing::info!(
         event = "other_sessions_ended",
         channel = channel.as_str(),
         username_key = user.username.key().as_str(),
         ended,
-        "other sessions ended by their owner"
+        "every other session ended by their owner"
     );
 }
 
-/// An account's owner deleted it, with all its sessions.
+/// An account was deleted by its owner, with all its sessions.
 pub(crate) fn account_deleted(channel: Channel, user: &User) {
     tracing::info!(
         event = "account_deleted",
