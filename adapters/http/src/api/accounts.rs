@@ -1,6 +1,6 @@
-//! The API's operations: register, log in, log out, who am I.
+//! Getting in and out: register, log in, log out.
 
-use std::{sync::Arc, time::Instant};
+use std::sync::Arc;
 
 use latch_domain::{
     Credentials, LoginError, Password, RegisterError, RegistrationErrors, SignInContext,
@@ -10,31 +10,14 @@ use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
     caller::{Caller, ClientIp, UserAgent},
+    failures::{hasher_problem, rate_limited, request_errors, storage_problem},
     models::{LoginBody, LoginRequest, RegisterRequest, UserEnvelope},
     problem::{Code, FieldProblem, Problem},
 };
 use crate::{
     AppState,
     audit::{self, Channel},
-    rate_limit::{RateLimiter, retry_after_seconds},
 };
-
-/// Implements `from_request_error` for a response enum: an error raised
-/// while reading the request (bad JSON, no credentials...) becomes the
-/// variant documented for its status, or `fallback` for any other.
-macro_rules! request_errors {
-    ($response:ident { $($status:literal => $variant:ident),+ ; fallback => $fallback:ident }) => {
-        impl $response {
-            fn from_request_error(error: poem::Error) -> Self {
-                let problem = Problem::from_error(&error);
-                match problem.status {
-                    $($status => Self::$variant(problem.json()),)+
-                    _ => Self::$fallback(problem.json()),
-                }
-            }
-        }
-    };
-}
 
 /// Responses of `POST /api/register`.
 #[derive(ApiResponse)]
@@ -141,55 +124,6 @@ request_errors!(LogoutResponse {
     fallback => Unauthorized
 });
 
-/// Responses of `GET /api/me`.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "MeResponse::from_request_error")]
-pub enum MeResponse {
-    /// The signed-in account.
-    #[oai(status = 200)]
-    Me(Json<UserEnvelope>),
-    /// No valid token or session cookie (`unauthorized`).
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>),
-    /// The store is unreachable (`storage_unavailable`); try again later.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
-}
-
-request_errors!(MeResponse {
-    401 => Unauthorized, 503 => Unavailable;
-    fallback => Unauthorized
-});
-
-fn storage_problem(error: impl std::fmt::Display) -> Json<Problem> {
-    tracing::error!(%error, "store unavailable");
-    Problem::new(
-        Code::StorageUnavailable,
-        "The store is temporarily unavailable; try again shortly.",
-    )
-    .json()
-}
-
-fn hasher_problem(error: impl std::fmt::Display) -> Json<Problem> {
-    tracing::error!(%error, "password hashing unavailable");
-    Problem::new(
-        Code::TemporarilyUnavailable,
-        "The service is temporarily unavailable; try again shortly.",
-    )
-    .json()
-}
-
-/// Spends one request of the caller's allowance under `limiter`; when none
-/// is left, the problem and the `Retry-After` seconds to answer instead.
-fn rate_limited(limiter: &RateLimiter, client: &ClientIp) -> Option<(Json<Problem>, u64)> {
-    let client = client.0?;
-    let wait = limiter.check(client, Instant::now()).err()?;
-    tracing::warn!(event = "rate_limited", client = %client, "too many requests from one client");
-    let seconds = retry_after_seconds(wait);
-    let detail = format!("Too many requests from this address; try again in {seconds} s.");
-    Some((Problem::new(Code::RateLimited, detail).json(), seconds))
-}
-
 fn invalid_input(errors: RegistrationErrors) -> Json<Problem> {
     let fields = [
         ("username", errors.username.map(|error| error.to_string())),
@@ -210,7 +144,7 @@ fn invalid_input(errors: RegistrationErrors) -> Json<Problem> {
     problem.json()
 }
 
-/// Accounts and sessions over JSON.
+/// Creating an account, signing in and out over JSON.
 pub(crate) struct AccountsApi;
 
 #[OpenApi]
@@ -319,11 +253,5 @@ impl AccountsApi {
             }
             Err(error) => LogoutResponse::Unavailable(storage_problem(error)),
         }
-    }
-
-    /// The signed-in account.
-    #[oai(path = "/me", method = "get", operation_id = "me")]
-    async fn me(&self, caller: Caller) -> MeResponse {
-        MeResponse::Me(Json((&caller.signed_in.user).into()))
     }
 }

@@ -3,6 +3,8 @@
 
 mod accounts;
 mod caller;
+mod failures;
+mod me;
 pub(crate) mod models;
 mod problem;
 
@@ -11,10 +13,10 @@ use poem_openapi::OpenApiService;
 
 pub(crate) use problem::problem_response;
 
-use self::accounts::AccountsApi;
+use self::{accounts::AccountsApi, me::MeApi};
 
-fn service() -> OpenApiService<AccountsApi, ()> {
-    OpenApiService::new(AccountsApi, "Latch", env!("CARGO_PKG_VERSION"))
+fn service() -> OpenApiService<(AccountsApi, MeApi), ()> {
+    OpenApiService::new((AccountsApi, MeApi), "Latch", env!("CARGO_PKG_VERSION"))
         .description(
             "Register, sign in, sign out and who-am-I over JSON. Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.",
         )
