@@ -8,6 +8,9 @@ use latch_tests::{browser::Browser, server::TestServer};
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
+#[path = "api/me.rs"]
+mod me;
+
 const PASSWORD: &str = "correct horse battery staple";
 
 /// A JSON client for one server.
@@ -504,23 +507,28 @@ async fn the_served_openapi_document_is_the_committed_one() {
     );
 
     // Every operation documents its security and its problem responses.
-    for (path, method) in [
-        ("/register", "post"),
-        ("/login", "post"),
-        ("/logout", "post"),
-        ("/me", "get"),
-    ] {
+    for (path, method) in [("/register", "post"), ("/login", "post")] {
         let operation = &served["paths"][path][method];
         assert!(operation.is_object(), "{path} {method} is documented");
     }
-    for path in ["/logout", "/me"] {
-        let security =
-            &served["paths"][path][if path == "/me" { "get" } else { "post" }]["security"];
+    for (path, method) in [
+        ("/logout", "post"),
+        ("/me", "get"),
+        ("/me", "delete"),
+        ("/me/password", "post"),
+        ("/me/sessions", "get"),
+        ("/me/sessions", "delete"),
+        ("/me/sessions/{id}", "delete"),
+    ] {
+        let operation = &served["paths"][path][method];
         assert_eq!(
-            security,
-            &json!([{ "bearer": [] }, { "session_cookie": [] }]),
-            "{path}"
+            operation["security"],
+            json!([{ "bearer": [] }, { "session_cookie": [] }]),
+            "{path} {method}"
         );
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(responses.contains_key("401"), "{path} {method}");
+        assert!(responses.contains_key("503"), "{path} {method}");
     }
     let schemes = &served["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");

@@ -171,6 +171,8 @@ const ROUTES: &[&str] = &[
     "/api/login",
     "/api/logout",
     "/api/me",
+    "/api/me/password",
+    "/api/me/sessions",
     "/api/openapi.json",
     "/api/docs",
 ];
@@ -182,6 +184,11 @@ pub(crate) fn route_of(path: &str) -> &'static str {
     }
     if path.starts_with("/static/") {
         "/static/:name"
+    } else if path
+        .strip_prefix("/api/me/sessions/")
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    {
+        "/api/me/sessions/:id"
     } else if path.starts_with("/api/docs/") {
         "/api/docs"
     } else {
@@ -228,6 +235,13 @@ mod tests {
         assert_eq!(route_of("/login"), "/login");
         assert_eq!(route_of("/static/latch.css"), "/static/:name");
         assert_eq!(route_of("/api/docs/oauth-receiver.html"), "/api/docs");
+        assert_eq!(route_of("/api/me/sessions"), "/api/me/sessions");
+        assert_eq!(
+            route_of("/api/me/sessions/0123456789abcdef0123456789abcdef"),
+            "/api/me/sessions/:id"
+        );
+        assert_eq!(route_of("/api/me/sessions/"), "other");
+        assert_eq!(route_of("/api/me/sessions/a/b"), "other");
         assert_eq!(route_of("/wp-admin.php"), "other");
         assert_eq!(route_of("/login/"), "other");
     }

@@ -46,6 +46,9 @@ impl<'a> FromRequest<'a> for UserAgent {
 pub(crate) struct Caller {
     pub(crate) signed_in: SignedIn,
     pub(crate) token: SessionToken,
+    /// Whether the token came in the session cookie rather than as a bearer
+    /// token: then a new session must be handed back as a cookie too.
+    pub(crate) by_cookie: bool,
 }
 
 fn refuse(code: Code, detail: &str) -> poem::Error {
@@ -122,8 +125,8 @@ impl<'a> ApiExtractor<'a> for Caller {
         let state = req
             .data::<Arc<AppState>>()
             .ok_or_else(|| refuse(Code::InternalError, "The application state is missing."))?;
-        let token = match bearer_token(req)? {
-            Some(token) => token,
+        let (token, by_cookie) = match bearer_token(req)? {
+            Some(token) => (token, false),
             None => {
                 let token = state.cookies.session_token(req.cookie()).ok_or_else(|| {
                     refuse(
@@ -146,7 +149,7 @@ impl<'a> ApiExtractor<'a> for Caller {
                         ));
                     }
                 }
-                token
+                (token, true)
             }
         };
         let signed_in = state
@@ -167,6 +170,10 @@ impl<'a> ApiExtractor<'a> for Caller {
                     "The session has ended or never existed: sign in again.",
                 )
             })?;
-        Ok(Self { signed_in, token })
+        Ok(Self {
+            signed_in,
+            token,
+            by_cookie,
+        })
     }
 }

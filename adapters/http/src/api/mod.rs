@@ -18,7 +18,7 @@ use self::{accounts::AccountsApi, me::MeApi};
 fn service() -> OpenApiService<(AccountsApi, MeApi), ()> {
     OpenApiService::new((AccountsApi, MeApi), "Latch", env!("CARGO_PKG_VERSION"))
         .description(
-            "Register, sign in, sign out and who-am-I over JSON. Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.",
+            "Register, sign in, sign out, who-am-I and managing your own account (password, sessions, deletion) over JSON. Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.",
         )
         .server("/api")
 }

@@ -1,6 +1,6 @@
 //! The API's request and response bodies.
 
-use latch_domain::{SignIn, User};
+use latch_domain::{SessionInfo, SignIn, User};
 use poem_openapi::Object;
 use time::OffsetDateTime;
 
@@ -87,4 +87,71 @@ impl From<&SignIn> for LoginBody {
             user: (&sign_in.user).into(),
         }
     }
+}
+
+/// `POST /api/me/password`.
+#[derive(Object)]
+pub struct ChangePasswordRequest {
+    /// The password the account has now.
+    pub current_password: String,
+    /// The password it should have: the same rules as at registration.
+    pub new_password: String,
+}
+
+/// `DELETE /api/me`.
+#[derive(Object)]
+pub struct DeleteAccountRequest {
+    /// The account's password, asked again before it is deleted.
+    pub password: String,
+}
+
+/// A live session of the signed-in account.
+#[derive(Debug, Object)]
+pub struct SessionBody {
+    /// The session's public identifier, for `DELETE /api/me/sessions/{id}`
+    /// (not its token, and no use as one).
+    pub id: String,
+    /// When it began (the sign-in).
+    pub created_at: OffsetDateTime,
+    /// When it was last used, to within a minute.
+    pub last_seen_at: OffsetDateTime,
+    /// When it ends at the latest.
+    pub expires_at: OffsetDateTime,
+    /// Whether its owner asked to be remembered.
+    pub remember: bool,
+    /// The client's `User-Agent` at sign-in, shortened.
+    pub user_agent: Option<String>,
+    /// The client's IP address at sign-in.
+    pub client_ip: Option<String>,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+impl From<SessionInfo> for SessionBody {
+    fn from(session: SessionInfo) -> Self {
+        Self {
+            id: session.id,
+            created_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+            expires_at: session.expires_at,
+            remember: session.remember,
+            user_agent: session.user_agent,
+            client_ip: session.client_ip,
+            current: session.current,
+        }
+    }
+}
+
+/// The live sessions of the signed-in account, oldest first.
+#[derive(Debug, Object)]
+pub struct SessionsBody {
+    /// The sessions; exactly one has `current` set.
+    pub sessions: Vec<SessionBody>,
+}
+
+/// How many sessions were ended.
+#[derive(Debug, Object)]
+pub struct EndedSessionsBody {
+    /// The number of sessions ended.
+    pub ended: u64,
 }
