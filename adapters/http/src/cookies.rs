@@ -13,6 +13,10 @@ pub(crate) enum Flash {
     Registered,
     SignedIn,
     SignedOut,
+    PasswordChanged,
+    SessionEnded,
+    OtherSessionsEnded,
+    AccountDeleted,
 }
 
 impl Flash {
@@ -21,13 +25,25 @@ impl Flash {
             Self::Registered => "registered",
             Self::SignedIn => "signed-in",
             Self::SignedOut => "signed-out",
+            Self::PasswordChanged => "password-changed",
+            Self::SessionEnded => "session-ended",
+            Self::OtherSessionsEnded => "other-sessions-ended",
+            Self::AccountDeleted => "account-deleted",
         }
     }
 
     fn from_code(code: &str) -> Option<Self> {
-        [Self::Registered, Self::SignedIn, Self::SignedOut]
-            .into_iter()
-            .find(|flash| flash.code() == code)
+        [
+            Self::Registered,
+            Self::SignedIn,
+            Self::SignedOut,
+            Self::PasswordChanged,
+            Self::SessionEnded,
+            Self::OtherSessionsEnded,
+            Self::AccountDeleted,
+        ]
+        .into_iter()
+        .find(|flash| flash.code() == code)
     }
 
     /// The text shown to people.
@@ -36,6 +52,12 @@ impl Flash {
             Self::Registered => "Account created. Please log in.",
             Self::SignedIn => "You are now logged in.",
             Self::SignedOut => "You have been logged out.",
+            Self::PasswordChanged => {
+                "Your password was changed. You were signed out everywhere else."
+            }
+            Self::SessionEnded => "That session was signed out.",
+            Self::OtherSessionsEnded => "You were signed out everywhere else.",
+            Self::AccountDeleted => "Your account was deleted.",
         }
     }
 }

@@ -50,6 +50,12 @@ pub enum Page<'a> {
     LogoutConfirm,
     /// `/account`.
     Account(&'a AccountView),
+    /// `/account/password`.
+    ChangePassword(&'a PasswordChangeView),
+    /// `/account/sessions`.
+    Sessions(&'a SessionsView),
+    /// `/account/delete`.
+    DeleteAccount(&'a DeleteAccountView),
     /// Any error status.
     Error(&'a ErrorView),
 }
@@ -89,6 +95,52 @@ pub struct AccountView {
     pub created_at: TimeView,
     /// When its owner last signed in.
     pub last_login_at: Option<TimeView>,
+}
+
+/// The password-change form: its messages and the policy's minimum.
+#[derive(Debug, Default, Serialize)]
+pub struct PasswordChangeView {
+    /// The configured minimum password length, for the hint.
+    pub password_min_length: usize,
+    /// What was wrong with the current password, if anything.
+    pub current_password_error: Option<String>,
+    /// What was wrong with the new password, if anything.
+    pub new_password_error: Option<String>,
+}
+
+/// The account's live sessions, oldest first.
+#[derive(Debug, Serialize)]
+pub struct SessionsView {
+    /// One row per session.
+    pub sessions: Vec<SessionView>,
+    /// Why the last request could not be done, if it could not.
+    pub error: Option<String>,
+}
+
+/// One live session, as its owner sees it.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    /// Its public identifier, for the End button.
+    pub id: String,
+    /// When it began.
+    pub created_at: TimeView,
+    /// When it was last used, to within a minute.
+    pub last_seen_at: TimeView,
+    /// The browser and system, readable ("Firefox on Linux").
+    pub browser: String,
+    /// The user agent as sent, shortened, for a tooltip.
+    pub user_agent: Option<String>,
+    /// The client's IP address at sign-in.
+    pub client_ip: Option<String>,
+    /// Whether this is the session looking at the page.
+    pub current: bool,
+}
+
+/// The account-deletion form.
+#[derive(Debug, Default, Serialize)]
+pub struct DeleteAccountView {
+    /// What was wrong with the password, if anything.
+    pub password_error: Option<String>,
 }
 
 /// A moment, for people and for machines.

@@ -17,6 +17,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
     ("logout.html", include_str!("../templates/logout.html")),
     ("account.html", include_str!("../templates/account.html")),
+    (
+        "account_password.html",
+        include_str!("../templates/account_password.html"),
+    ),
+    (
+        "account_sessions.html",
+        include_str!("../templates/account_sessions.html"),
+    ),
+    (
+        "account_delete.html",
+        include_str!("../templates/account_delete.html"),
+    ),
     ("error.html", include_str!("../templates/error.html")),
 ];
 
@@ -48,6 +60,9 @@ impl PageRenderer for Templates {
             Page::Login(form) => ("login.html", context! { ctx, form }),
             Page::LogoutConfirm => ("logout.html", context! { ctx }),
             Page::Account(account) => ("account.html", context! { ctx, account }),
+            Page::ChangePassword(form) => ("account_password.html", context! { ctx, form }),
+            Page::Sessions(list) => ("account_sessions.html", context! { ctx, list }),
+            Page::DeleteAccount(form) => ("account_delete.html", context! { ctx, form }),
             Page::Error(error) => ("error.html", context! { ctx, error }),
         };
         self.env
@@ -81,7 +96,10 @@ fn to_render_error(error: minijinja::Error) -> RenderError {
 
 #[cfg(test)]
 mod tests {
-    use latch_http::render::{AccountView, ErrorView, FieldErrors, FormView, TimeView};
+    use latch_http::render::{
+        AccountView, DeleteAccountView, ErrorView, FieldErrors, FormView, PasswordChangeView,
+        SessionView, SessionsView, TimeView,
+    };
 
     use super::*;
 
@@ -113,17 +131,56 @@ mod tests {
             title: "Page not found",
             detail: "There is nothing here.",
         };
+        let password = PasswordChangeView::default();
+        let sessions = SessionsView {
+            sessions: vec![],
+            error: None,
+        };
+        let delete = DeleteAccountView::default();
         for page in [
             Page::Home,
             Page::Register(&form),
             Page::Login(&form),
             Page::LogoutConfirm,
             Page::Account(&account),
+            Page::ChangePassword(&password),
+            Page::Sessions(&sessions),
+            Page::DeleteAccount(&delete),
             Page::Error(&error),
         ] {
             let html = render(page, Some("alice"));
             assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
         }
+    }
+
+    #[test]
+    fn sessions_page_marks_this_browser_and_offers_to_end_the_others() {
+        let at = || TimeView {
+            iso: "2026-01-02T03:04:05Z".into(),
+            text: "2 January 2026, 03:04 UTC".into(),
+        };
+        let session = |id: &str, current| SessionView {
+            id: id.into(),
+            created_at: at(),
+            last_seen_at: at(),
+            browser: "Firefox on Linux".into(),
+            user_agent: Some("<b>agent</b>".into()),
+            client_ip: None,
+            current,
+        };
+        let list = SessionsView {
+            sessions: vec![session("aaaa", true), session("bbbb", false)],
+            error: None,
+        };
+        let html = render(Page::Sessions(&list), Some("alice"));
+        assert_eq!(html.matches("(this browser)").count(), 1, "{html}");
+        assert!(html.contains(r#"name="session" value="bbbb""#), "{html}");
+        assert!(!html.contains(r#"name="session" value="aaaa""#), "{html}");
+        assert!(html.contains("Sign out everywhere else"), "{html}");
+        assert!(
+            !html.contains("<b>agent"),
+            "the user agent is escaped: {html}"
+        );
     }
 
     #[test]

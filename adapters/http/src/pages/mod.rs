@@ -16,6 +16,7 @@ use latch_domain::{Authenticator, SignInContext};
 use poem::{
     Error, FromRequest, IntoResponse, Request, RequestBody, Response, Result, Route, get, handler,
     http::{StatusCode, header},
+    post,
     web::{CsrfToken, Path, Redirect, cookie::CookieJar},
 };
 
@@ -37,6 +38,20 @@ pub(crate) fn routes() -> Route {
         .at("/login", get(login::page).post(login::submit))
         .at("/logout", get(logout::confirm).post(logout::submit))
         .at("/account", get(account::show))
+        .at(
+            "/account/password",
+            get(account::password_page).post(account::password_submit),
+        )
+        .at("/account/sessions", get(account::sessions_page))
+        .at("/account/sessions/end", post(account::end_session))
+        .at(
+            "/account/sessions/end-others",
+            post(account::end_other_sessions),
+        )
+        .at(
+            "/account/delete",
+            get(account::delete_page).post(account::delete_submit),
+        )
 }
 
 /// What page handlers share: the application, who is asking, their CSRF

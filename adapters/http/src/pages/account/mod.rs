@@ -1,4 +1,17 @@
-//! `GET /account`: signed-in only.
+//! `/account` and what its owner can do there: change the password, see and
+//! end sessions, delete the account. Signed-in only; anyone else is sent to
+//! sign in and brought back.
+
+mod browser;
+mod delete;
+mod password;
+mod sessions;
+
+pub(crate) use self::{
+    delete::{page as delete_page, submit as delete_submit},
+    password::{page as password_page, submit as password_submit},
+    sessions::{end as end_session, end_others as end_other_sessions, list as sessions_page},
+};
 
 use poem::{Response, Result, handler, http::StatusCode};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
@@ -10,7 +23,7 @@ use crate::render::{AccountView, Page, TimeView};
 #[handler]
 pub(super) fn show(ui: Ui<'_>) -> Result<Response> {
     let Some(signed_in) = &ui.visitor.0 else {
-        return Ok(see_other("/login?next=%2Faccount"));
+        return Ok(sign_in_first("/account"));
     };
     let user = &signed_in.user;
     let account = AccountView {
@@ -21,6 +34,13 @@ pub(super) fn show(ui: Ui<'_>) -> Result<Response> {
     ui.render(StatusCode::OK, Page::Account(&account))
 }
 
+/// The redirect that sends a signed-out visitor to sign in and then to
+/// `page` (one of the fixed account paths).
+fn sign_in_first(page: &str) -> Response {
+    see_other(&format!("/login?next={}", page.replace('/', "%2F")))
+}
+
+/// A moment as the pages show it: readable UTC text and RFC 3339.
 fn time_view(at: OffsetDateTime) -> Result<TimeView> {
     let readable =
         format_description!("[day padding:none] [month repr:long] [year], [hour]:[minute] UTC");
