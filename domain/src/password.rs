@@ -1,6 +1,8 @@
 //! Passwords as people type them, the policy new ones must meet, and the
 //! opaque hashes stores keep.
 
+mod guessable;
+
 use std::fmt;
 
 use zeroize::Zeroizing;
@@ -64,6 +66,17 @@ pub enum PasswordError {
     /// Contains the username, or the name of this service.
     #[error("Don't use your username or the word \"latch\" in your password.")]
     ContainsContext,
+    /// On the blocklist of common passwords.
+    #[error(
+        "This password is on lists of common passwords that attackers try first. Choose a passphrase of a few unrelated words."
+    )]
+    Common,
+    /// Few guesses would find it: a word with small changes, a keyboard
+    /// pattern, a repeat.
+    #[error(
+        "This password is too easy to guess: it is close to a common word, name or keyboard pattern. Add a few unrelated words."
+    )]
+    Guessable,
 }
 
 /// A configured minimum length outside what the policy allows.
@@ -71,8 +84,9 @@ pub enum PasswordError {
 #[error("password.min_length must be between {MIN_LENGTH_FLOOR} and {MIN_LENGTH_CEILING}, not {0}")]
 pub struct PolicyError(pub usize);
 
-/// What a new password must be: long enough, not too long, nothing more
-/// (no composition rules, as NIST SP 800-63B-4 advises).
+/// What a new password must be: long enough, not too long, not naming its
+/// context, not common or easily guessed; nothing more (no composition
+/// rules, as NIST SP 800-63B-4 advises).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordPolicy {
     min_length: usize,
@@ -114,6 +128,15 @@ impl PasswordPolicy {
             || username.is_some_and(|name| folded.contains(name.key().as_str()));
         if names_context {
             return Err(PasswordError::ContainsContext);
+        }
+        let password = password.expose();
+        if guessable::is_common(password) {
+            return Err(PasswordError::Common);
+        }
+        let mut context = vec!["latch"];
+        context.extend(username.map(|name| name.key().as_str()));
+        if guessable::is_guessable(password, &context) {
+            return Err(PasswordError::Guessable);
         }
         Ok(())
     }
@@ -161,6 +184,12 @@ mod tests {
         PasswordPolicy::default()
     }
 
+    /// A hard-to-guess passphrase of exactly `chars` characters.
+    fn passphrase(chars: usize) -> Password {
+        let words = "tangerine voyage lantern orbit quarry ";
+        Password::new(words.chars().cycle().take(chars).collect::<String>())
+    }
+
     #[test]
     fn the_minimum_is_configurable_but_never_below_eight() {
         assert_eq!(PasswordPolicy::new(7), Err(PolicyError(7)));
@@ -172,9 +201,9 @@ mod tests {
     #[test]
     fn length_is_counted_in_code_points() {
         // 15 code points, 30 bytes.
-        let accented = Password::new("é".repeat(15));
+        let accented = Password::new("éàüöçñøåßæœîêûô");
         assert_eq!(policy().check(&accented, None), Ok(()));
-        let short = Password::new("é".repeat(14));
+        let short = Password::new("éàüöçñøåßæœîêû");
         assert_eq!(
             policy().check(&short, None),
             Err(PasswordError::TooShort { min: 15 })
@@ -183,13 +212,10 @@ mod tests {
 
     #[test]
     fn long_passwords_are_accepted_up_to_the_limit_and_never_truncated() {
-        assert_eq!(policy().check(&Password::new("p".repeat(64)), None), Ok(()));
+        assert_eq!(policy().check(&passphrase(64), None), Ok(()));
+        assert_eq!(policy().check(&passphrase(MAX_LENGTH), None), Ok(()));
         assert_eq!(
-            policy().check(&Password::new("p".repeat(MAX_LENGTH)), None),
-            Ok(())
-        );
-        assert_eq!(
-            policy().check(&Password::new("p".repeat(MAX_LENGTH + 1)), None),
+            policy().check(&passphrase(MAX_LENGTH + 1), None),
             Err(PasswordError::TooLong)
         );
         let raw = format!("  {}  ", "q".repeat(40));
@@ -220,6 +246,26 @@ mod tests {
     }
 
     #[test]
+    fn common_and_easily_guessed_passwords_are_refused() {
+        let common = Password::new("1qaz2wsx3edc4rfv");
+        assert_eq!(policy().check(&common, None), Err(PasswordError::Common));
+        for guessable in [
+            "aaaaaaaaaaaaaaaaaaaa",
+            "Passw0rd!Passw0rd!",
+            "qwertyuiopasdfgh",
+        ] {
+            assert_eq!(
+                policy().check(&Password::new(guessable), None),
+                Err(PasswordError::Guessable),
+                "{guessable}"
+            );
+        }
+        let bob = Username::parse("bob").unwrap();
+        let from_name = Password::new("b0bb0bb0bb0bb0bb0b");
+        assert!(policy().check(&from_name, Some(&bob)).is_err());
+    }
+
+    #[test]
     fn debug_output_never_shows_secrets() {
         let password = Password::new("hunter2 hunter2 hunter2");
         assert!(!format!("{password:?}").contains("hunter2"));
@@ -232,6 +278,9 @@ mod tests {
     }
 
     proptest! {
+        // Each case runs the guessability estimate: fewer cases, same reach.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         #[test]
         fn checking_never_panics_and_accepts_only_allowed_lengths(raw in "\\PC{0,80}") {
             let password = Password::new(raw.clone());
