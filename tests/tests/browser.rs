@@ -16,6 +16,7 @@ use latch_tests::{
 };
 
 const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "purple elephant dancing quietly";
 const SESSION_COOKIE: &str = "latch_session";
 
 /// Where failure screenshots (and the page gallery) are saved.
@@ -241,7 +242,7 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         for (size, window) in [("phone", PHONE), ("desktop", DESKTOP)] {
             chrome.resize(window).await?;
             let user = format!("{size}-user");
-            let pages: [(&str, &str); 9] = [
+            let pages: [(&str, &str); 12] = [
                 ("home", "/"),
                 ("register", "/register"),
                 ("register-errors", "submit:/register"),
@@ -250,6 +251,9 @@ async fn every_page_fits_a_phone_and_a_desktop() {
                 ("not-found", "/no-such-page"),
                 ("home-signed-in", "sign-in:/"),
                 ("account", "/account"),
+                ("account-password", "/account/password"),
+                ("account-sessions", "/account/sessions"),
+                ("account-delete", "/account/delete"),
                 ("logout", "/logout"),
             ];
             for (name, what) in pages {
@@ -286,10 +290,10 @@ async fn fits_and_is_labelled(chrome: &Chrome, page: &str, width: u32) -> Step<(
     let facts = chrome
         .run(
             "const d = document.documentElement;
-             const fields = [...document.querySelectorAll('input:not([type=hidden])')];
+             const fields = [...document.querySelectorAll('input:not([type=hidden]):not([hidden])')];
              const unlabelled = fields.filter(f => f.labels.length === 0).map(f => f.id || f.name);
              let ring = null;
-             const text = document.querySelector('input[type=text]');
+             const text = document.querySelector('input[type=text]:not([hidden])');
              if (text) { text.focus(); const s = getComputedStyle(text); ring = [s.outlineStyle, s.outlineWidth]; text.blur(); }
              return { scroll: d.scrollWidth, inner: window.innerWidth, unlabelled, ring };",
         )
@@ -313,6 +317,46 @@ async fn fits_and_is_labelled(chrome: &Chrome, page: &str, width: u32) -> Step<(
         })?;
     }
     Ok(())
+}
+
+#[tokio::test]
+async fn change_the_password_then_sign_in_with_the_new_one() {
+    let Some((_server, chrome)) = start("change_the_password").await else {
+        return;
+    };
+    let outcome = async {
+        register(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_path("/login").await?;
+        log_in(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_text("You are logged in").await?;
+        chrome.open("/account").await?;
+        chrome.click("main a[href='/account/password']").await?;
+        chrome.expect_path("/account/password").await?;
+
+        chrome.fill("#current_password", "not my password at all").await?;
+        chrome.fill("#new_password", NEW_PASSWORD).await?;
+        chrome.click("main form button[type=submit]").await?;
+        chrome.expect_text("Your current password is wrong.").await?;
+        check(field_value(&chrome, "new_password").await?.is_empty(), || {
+            "the new password is echoed back".to_owned()
+        })?;
+
+        chrome.fill("#current_password", PASSWORD).await?;
+        chrome.fill("#new_password", NEW_PASSWORD).await?;
+        chrome.click("main form button[type=submit]").await?;
+        chrome.expect_path("/account").await?;
+        chrome.expect_text("Your password was changed.").await?;
+        chrome.click("main a[href='/account/sessions']").await?;
+        chrome.expect_text("(this browser)").await?;
+
+        chrome.click("nav form[action='/logout'] button").await?;
+        chrome.expect_text("You have been logged out.").await?;
+        chrome.open("/login").await?;
+        log_in(&chrome, "alice", NEW_PASSWORD).await?;
+        chrome.expect_text("You are logged in").await
+    }
+    .await;
+    chrome.finish(outcome).await;
 }
 
 /// The console check is real: a CSP violation and a console error each fail
