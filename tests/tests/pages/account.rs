@@ -1,13 +1,34 @@
 //! The account pages end to end: changing the password, seeing and ending
 //! sessions, deleting the account.
 
-use latch_tests::{browser::Browser, server::TestServer};
+use latch_tests::{
+    browser::{Browser, Page},
+    server::TestServer,
+};
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
 use super::{PASSWORD, SESSION_COOKIE};
 
 const NEW_PASSWORD: &str = "purple elephant dancing quietly";
+
+/// A server where "alice" has an account.
+async fn server_with_alice() -> TestServer {
+    let server = TestServer::start().await;
+    let answer = Browser::new(server.base_url())
+        .register("alice", PASSWORD)
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    server
+}
+
+/// Fills in and submits the password-change form.
+async fn change_password(browser: &Browser, current: &str, new: &str) -> Page {
+    let fields = [("current_password", current), ("new_password", new)];
+    browser
+        .submit("/account/password", "/account/password", &fields)
+        .await
+}
 
 /// A new browser signed in as `username`.
 async fn signed_in(server: &TestServer, username: &str, password: &str) -> Browser {
@@ -92,10 +113,7 @@ async fn account_pages_need_a_sign_in_and_bring_you_back() {
 
 #[tokio::test]
 async fn changing_the_password_ends_every_other_session_and_token_and_keeps_this_browser() {
-    let server = TestServer::start().await;
-    Browser::new(server.base_url())
-        .register("alice", PASSWORD)
-        .await;
+    let server = server_with_alice().await;
     let browser = signed_in(&server, "alice", PASSWORD).await;
     let other_browser = signed_in(&server, "alice", PASSWORD).await;
     let token = bearer_token(&server, "alice", PASSWORD).await;
@@ -103,16 +121,7 @@ async fn changing_the_password_ends_every_other_session_and_token_and_keeps_this
     let account = browser.get("/account").await;
     assert!(account.contains(r#"href="/account/password""#));
 
-    let changed = browser
-        .submit(
-            "/account/password",
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", NEW_PASSWORD),
-            ],
-        )
-        .await;
+    let changed = change_password(&browser, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
     assert_eq!(changed.location(), Some("/account"));
     let new_cookie = browser
@@ -151,34 +160,16 @@ async fn changing_the_password_ends_every_other_session_and_token_and_keeps_this
 
 #[tokio::test]
 async fn a_wrong_current_password_or_a_weak_new_one_changes_nothing() {
-    let server = TestServer::start().await;
-    Browser::new(server.base_url())
-        .register("alice", PASSWORD)
-        .await;
+    let server = server_with_alice().await;
     let browser = signed_in(&server, "alice", PASSWORD).await;
     let other_browser = signed_in(&server, "alice", PASSWORD).await;
 
-    let wrong = browser
-        .submit(
-            "/account/password",
-            "/account/password",
-            &[
-                ("current_password", "not the password at all"),
-                ("new_password", NEW_PASSWORD),
-            ],
-        )
-        .await;
+    let wrong = change_password(&browser, "not the password at all", NEW_PASSWORD).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     assert!(wrong.contains("Your current password is wrong."));
     assert!(!wrong.contains(NEW_PASSWORD), "passwords are never echoed");
 
-    let weak = browser
-        .submit(
-            "/account/password",
-            "/account/password",
-            &[("current_password", PASSWORD), ("new_password", "short")],
-        )
-        .await;
+    let weak = change_password(&browser, PASSWORD, "short").await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(weak.contains(r#"id="new_password-error""#), "{}", weak.body);
     assert!(!weak.contains(PASSWORD), "passwords are never echoed");
@@ -190,10 +181,7 @@ async fn a_wrong_current_password_or_a_weak_new_one_changes_nothing() {
 
 #[tokio::test]
 async fn the_sessions_page_ends_one_session_or_every_other_one() {
-    let server = TestServer::start().await;
-    Browser::new(server.base_url())
-        .register("alice", PASSWORD)
-        .await;
+    let server = server_with_alice().await;
     let browser = signed_in(&server, "alice", PASSWORD).await;
     let second = signed_in(&server, "alice", PASSWORD).await;
     let third = signed_in(&server, "alice", PASSWORD).await;
@@ -287,10 +275,7 @@ async fn nobody_sees_or_ends_another_accounts_sessions() {
 
 #[tokio::test]
 async fn deleting_the_account_needs_its_password_and_ends_every_session() {
-    let server = TestServer::start().await;
-    Browser::new(server.base_url())
-        .register("alice", PASSWORD)
-        .await;
+    let server = server_with_alice().await;
     let browser = signed_in(&server, "alice", PASSWORD).await;
     let other_browser = signed_in(&server, "alice", PASSWORD).await;
     let token = bearer_token(&server, "alice", PASSWORD).await;
