@@ -333,13 +333,18 @@ async fn change_the_password_then_sign_in_with_the_new_one() {
         chrome.click("main a[href='/account/password']").await?;
         chrome.expect_path("/account/password").await?;
 
-        chrome.fill("#current_password", "not my password at all").await?;
+        chrome
+            .fill("#current_password", "not my password at all")
+            .await?;
         chrome.fill("#new_password", NEW_PASSWORD).await?;
         chrome.click("main form button[type=submit]").await?;
-        chrome.expect_text("Your current password is wrong.").await?;
-        check(field_value(&chrome, "new_password").await?.is_empty(), || {
-            "the new password is echoed back".to_owned()
-        })?;
+        chrome
+            .expect_text("Your current password is wrong.")
+            .await?;
+        check(
+            field_value(&chrome, "new_password").await?.is_empty(),
+            || "the new password is echoed back".to_owned(),
+        )?;
 
         chrome.fill("#current_password", PASSWORD).await?;
         chrome.fill("#new_password", NEW_PASSWORD).await?;
