@@ -292,10 +292,12 @@ async fn fits_and_is_labelled(chrome: &Chrome, page: &str, width: u32) -> Step<(
             "const d = document.documentElement;
              const fields = [...document.querySelectorAll('input:not([type=hidden]):not([hidden])')];
              const unlabelled = fields.filter(f => f.labels.length === 0).map(f => f.id || f.name);
+             const shownHidden = [...document.querySelectorAll('[hidden]')]
+                 .filter(e => getComputedStyle(e).display !== 'none').map(e => e.outerHTML);
              let ring = null;
              const text = document.querySelector('input[type=text]:not([hidden])');
              if (text) { text.focus(); const s = getComputedStyle(text); ring = [s.outlineStyle, s.outlineWidth]; text.blur(); }
-             return { scroll: d.scrollWidth, inner: window.innerWidth, unlabelled, ring };",
+             return { scroll: d.scrollWidth, inner: window.innerWidth, unlabelled, shownHidden, ring };",
         )
         .await?;
     let inner = facts["inner"].as_u64().unwrap_or_default();
@@ -310,6 +312,10 @@ async fn fits_and_is_labelled(chrome: &Chrome, page: &str, width: u32) -> Step<(
     check(
         facts["unlabelled"].as_array().is_some_and(Vec::is_empty),
         || format!("{page}: fields without a label: {}", facts["unlabelled"]),
+    )?;
+    check(
+        facts["shownHidden"].as_array().is_some_and(Vec::is_empty),
+        || format!("{page}: hidden elements on show: {}", facts["shownHidden"]),
     )?;
     if let Some(ring) = facts["ring"].as_array() {
         check(ring[0] != "none" && ring[1] != "0px", || {
