@@ -89,7 +89,7 @@ fn text_logs_are_readable_lines_with_the_same_facts() {
 }
 
 #[test]
-fn audit_events_carry_the_request_id() {
+fn audit_events_carry_the_request_id_and_the_client_address() {
     let body = r#"{"username": "alice", "password": "correct horse battery staple"}"#;
     let register = move |address: &str| {
         format!(
@@ -105,6 +105,7 @@ fn audit_events_carry_the_request_id() {
         .find(|entry| entry["event"] == "registered")
         .unwrap_or_else(|| panic!("no audit event in:\n{logs}"));
     assert_eq!(audit["span"]["request_id"], "audit-1", "{audit}");
+    assert_eq!(audit["span"]["client_ip"], "127.0.0.1", "{audit}");
     assert!(
         !logs.contains("correct horse"),
         "the password is never logged"

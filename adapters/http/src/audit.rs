@@ -1,8 +1,26 @@
 //! The audit log: one structured event per security-relevant action, the
 //! same for the pages and the API. Events name the username key and a short
-//! session fingerprint, never a token or a password.
+//! session fingerprint, never a token or a password; the request's span
+//! adds its id and the client's address.
+
+use std::sync::Arc;
 
 use latch_domain::{LoginError, SessionToken, SignIn, User, UsernameKey};
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
+
+use crate::AppState;
+
+/// Names the client's address (as the trusted proxies report it) on the
+/// request's span, so every audit event says where it came from.
+pub(crate) async fn record_client_ip<E: Endpoint>(inner: Arc<E>, req: Request) -> Result<Response> {
+    let client_ip = req
+        .data::<Arc<AppState>>()
+        .and_then(|state| state.proxies.client_ip(&req));
+    if let Some(ip) = client_ip {
+        tracing::Span::current().record("client_ip", tracing::field::display(ip));
+    }
+    Ok(inner.call(req).await?.into_response())
+}
 
 /// Where an action came from.
 #[derive(Debug, Clone, Copy)]

@@ -129,6 +129,7 @@ pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'stati
         .nest("/api/docs", docs)
         .nest("/api", api)
         .nest("/", site)
+        .around(audit::record_client_ip)
         .data(state)
         .map_to_response()
         .boxed()

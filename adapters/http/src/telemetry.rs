@@ -65,7 +65,13 @@ impl Endpoint for Telemetry {
         let path = req.uri().path().to_owned();
         let route = route_of(&path);
 
-        let span = tracing::info_span!("request", request_id = %id);
+        // The client's address is filled in once the trusted proxies are
+        // known (`audit::record_client_ip`).
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id,
+            client_ip = tracing::field::Empty
+        );
         let mut response = match (&self.metrics, route) {
             (Some(metrics), "/metrics") => metrics_response(metrics, &method),
             _ => match self.inner.call(req).instrument(span).await {
