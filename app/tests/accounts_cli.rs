@@ -233,9 +233,16 @@ fn sessions_lists_live_sessions_and_revoke_sessions_ends_them() {
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(rows.iter().all(|row| row.contains("127.0.0.1")), "{rows:?}");
 
+    let revoked = command(&database)
+        .env("LATCH__LOG__LEVEL", "info")
+        .args(["user", "revoke-sessions", "ALICE"])
+        .output()
+        .unwrap();
+    let said = succeeds(&revoked);
+    assert!(said.contains("ended 2 sessions"), "{said}");
     assert!(
-        succeeds(&latch(&database, &["user", "revoke-sessions", "alice"]))
-            .contains("ended 2 sessions")
+        said.contains("sessions_revoked") && said.contains("alice"),
+        "the audit log names the event and the account: {said}"
     );
     assert_eq!(server.me(&first), 401);
     assert_eq!(server.me(&second), 401);

@@ -8,7 +8,9 @@ use std::{
 };
 
 use clap::Subcommand;
-use latch_domain::{AccountError, Authenticator, Password, RegisterError, SessionInfo};
+use latch_domain::{
+    AccountError, Authenticator, Password, RegisterError, SessionInfo, UsernameKey,
+};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{Settings, authenticator, cli::fail, store::Store};
@@ -80,6 +82,7 @@ pub(super) async fn user(settings: &Settings, command: UserCommand) -> ExitCode 
             UserCommand::List => list(&auth).await,
             UserCommand::Disable { name } => {
                 let user = auth.set_disabled(&name, true).await.map_err(account)?;
+                audit("account_disabled", &name);
                 Ok(format!(
                     "disabled {}; its sessions ended",
                     user.username.as_str()
@@ -87,10 +90,12 @@ pub(super) async fn user(settings: &Settings, command: UserCommand) -> ExitCode 
             }
             UserCommand::Enable { name } => {
                 let user = auth.set_disabled(&name, false).await.map_err(account)?;
+                audit("account_enabled", &name);
                 Ok(format!("enabled {}", user.username.as_str()))
             }
             UserCommand::Delete { name } => {
                 let user = auth.delete_user(&name).await.map_err(account)?;
+                audit("account_deleted", &name);
                 Ok(format!(
                     "deleted {} and its sessions",
                     user.username.as_str()
@@ -103,12 +108,14 @@ pub(super) async fn user(settings: &Settings, command: UserCommand) -> ExitCode 
             }
             UserCommand::RevokeSessions { name } => {
                 let ended = auth.revoke_sessions(&name).await.map_err(account)?;
+                audit("sessions_revoked", &name);
                 Ok(format!("ended {ended} sessions"))
             }
             UserCommand::Unlock { name } => {
                 auth.unlock(&name)
                     .await
                     .map_err(|error| error.to_string())?;
+                audit("sign_in_failures_cleared", &name);
                 Ok(format!("cleared the failed sign-ins of {}", name.trim()))
             }
         }
@@ -130,6 +137,17 @@ pub(super) async fn sessions(settings: &Settings, command: SessionsCommand) -> E
         }
     })
     .await
+}
+
+/// Logs an operator's change to the account `name` as an audit event, like
+/// those of the pages and the API.
+fn audit(event: &'static str, name: &str) {
+    tracing::info!(
+        event,
+        channel = "cli",
+        username_key = UsernameKey::from_input(name).as_str(),
+        "account changed by an operator"
+    );
 }
 
 /// Opens the store, runs `work` with the domain service over it, closes the
