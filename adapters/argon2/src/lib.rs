@@ -3,11 +3,20 @@
 //! Hashes are PHC strings (`$argon2id$v=19$m=...,t=...,p=...$salt$hash`).
 //! Hashing is CPU- and memory-heavy, so it runs on Tokio's blocking pool and
 //! at most a fixed number of hashes run at once: a flood of sign-ins queues
-//! here instead of starving the async workers or exhausting memory.
+//! here instead of starving the async workers or exhausting memory. Each
+//! running hash has its working memory (`memory_kib`) kept for the next one,
+//! so memory stays bounded by the number of hashes at once, and no hash pays
+//! for fresh pages from the kernel.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::{
+    ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version,
+    password_hash::{
+        self,
+        phc::{self, Output, ParamsString, Salt},
+    },
+};
 use async_trait::async_trait;
 use latch_domain::{HasherError, Password, PasswordHash, PasswordHasher, Verification};
 use tokio::sync::Semaphore;
@@ -58,6 +67,7 @@ pub enum Argon2SettingsError {
 pub struct Argon2Hasher {
     params: Params,
     permits: Arc<Semaphore>,
+    memory: Arc<WorkingMemory>,
 }
 
 impl Argon2Hasher {
@@ -80,24 +90,26 @@ impl Argon2Hasher {
         let params = Params::new(memory_kib, iterations, parallelism, None)
             .map_err(|error| Argon2SettingsError::Invalid(error.to_string()))?;
         Ok(Self {
+            memory: Arc::new(WorkingMemory::for_blocks(params.block_count())),
             params,
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
         })
     }
 
-    /// Runs `job` with a configured Argon2id instance on the blocking pool,
-    /// once a permit is free.
+    /// Runs `job` on the blocking pool once a permit is free, with the
+    /// configured costs and the shared working memory.
     async fn run<T: Send + 'static>(
         &self,
-        job: impl FnOnce(Argon2<'static>) -> T + Send + 'static,
+        job: impl FnOnce(&Params, &WorkingMemory) -> T + Send + 'static,
     ) -> Result<T, HasherError> {
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
             .map_err(HasherError::new)?;
-        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone());
+        let params = self.params.clone();
+        let memory = Arc::clone(&self.memory);
         tokio::task::spawn_blocking(move || {
-            let result = job(argon2);
+            let result = job(&params, &memory);
             drop(permit);
             result
         })
@@ -110,10 +122,9 @@ impl Argon2Hasher {
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HasherError> {
         let password = password.clone();
-        self.run(move |argon2| argon2.hash_password(password.expose().as_bytes()))
+        self.run(move |params, memory| hash_with(params, password.expose().as_bytes(), memory))
             .await?
-            .map(|hash| PasswordHash::new(hash.to_string()))
-            .map_err(HasherError::new)
+            .map(PasswordHash::new)
     }
 
     async fn verify(
@@ -123,30 +134,139 @@ impl PasswordHasher for Argon2Hasher {
     ) -> Result<Verification, HasherError> {
         let password = password.clone();
         let phc = hash.as_str().to_owned();
-        let configured = self.params.clone();
-        self.run(move |argon2| {
-            let parsed = argon2::PasswordHash::new(&phc).map_err(HasherError::new)?;
-            match argon2.verify_password(password.expose().as_bytes(), &parsed) {
-                Ok(()) if is_current(&parsed, &configured) => Ok(Verification::Match),
-                Ok(()) => Ok(Verification::MatchNeedsRehash),
-                Err(argon2::password_hash::Error::PasswordInvalid) => Ok(Verification::Mismatch),
-                Err(error) => Err(HasherError::new(error)),
-            }
+        self.run(move |configured, memory| {
+            verify_with(configured, password.expose().as_bytes(), &phc, memory)
         })
         .await?
     }
 }
 
+/// Argon2's working memory (`memory_kib`, as 1 KiB blocks), kept between
+/// hashes. A fresh allocation this large is mapped from the kernel, faulted
+/// in page by page and zeroed on every hash, which costs about as much as the
+/// hash itself. Each running hash holds one buffer, so there are never more
+/// than the permits allow. A buffer needs no clearing between hashes:
+/// Argon2 writes every block before it reads it.
+struct WorkingMemory {
+    /// The size of the buffers kept: the configured costs' block count.
+    blocks: usize,
+    spare: Mutex<Vec<Vec<Block>>>,
+}
+
+impl WorkingMemory {
+    fn for_blocks(blocks: usize) -> Self {
+        Self {
+            blocks,
+            spare: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `job` on a buffer of `blocks` blocks: a kept one for the
+    /// configured costs, a fresh one (not kept) for other costs, such as a
+    /// stored hash made before the costs changed.
+    fn with<T>(&self, blocks: usize, job: impl FnOnce(&mut [Block]) -> T) -> T {
+        if blocks != self.blocks {
+            return job(&mut vec![Block::new(); blocks]);
+        }
+        let kept = self
+            .spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut buffer = kept.unwrap_or_else(|| vec![Block::new(); blocks]);
+        let result = job(&mut buffer);
+        self.spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(buffer);
+        result
+    }
+
+    /// How many buffers are kept right now.
+    #[cfg(test)]
+    fn kept(&self) -> usize {
+        self.spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// Hashes `password` with a fresh random salt and the configured costs, as
+/// a PHC string.
+fn hash_with(
+    params: &Params,
+    password: &[u8],
+    memory: &WorkingMemory,
+) -> Result<String, HasherError> {
+    let salt = password_hash::try_generate_salt().map_err(HasherError::new)?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut output = [0; Params::DEFAULT_OUTPUT_LEN];
+    memory
+        .with(params.block_count(), |blocks| {
+            argon2.hash_password_into_with_memory(password, &salt, &mut output, blocks)
+        })
+        .map_err(HasherError::new)?;
+    let hash = phc::PasswordHash {
+        algorithm: ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(HasherError::new)?,
+        salt: Some(Salt::new(&salt).map_err(HasherError::new)?),
+        hash: Some(Output::new(&output).map_err(HasherError::new)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Checks `password` against a stored PHC string, with the algorithm,
+/// version and costs the string names, comparing in constant time.
+fn verify_with(
+    configured: &Params,
+    password: &[u8],
+    phc: &str,
+    memory: &WorkingMemory,
+) -> Result<Verification, HasherError> {
+    let parsed = phc::PasswordHash::new(phc).map_err(HasherError::new)?;
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        // A string with nothing to compare against matches no password.
+        return Ok(Verification::Mismatch);
+    };
+    let algorithm = Algorithm::new(parsed.algorithm.as_str()).map_err(HasherError::new)?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(HasherError::new)?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(HasherError::new)?;
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let mut buffer = [0; Output::MAX_LENGTH];
+    let computed = buffer
+        .get_mut(..expected.len())
+        .ok_or_else(|| HasherError::new("the stored hash is longer than Argon2 makes"))?;
+    memory
+        .with(params.block_count(), |blocks| {
+            argon2.hash_password_into_with_memory(password, salt, computed, blocks)
+        })
+        .map_err(HasherError::new)?;
+    // `Output` compares in constant time.
+    if Output::new(computed).map_err(HasherError::new)? != *expected {
+        return Ok(Verification::Mismatch);
+    }
+    Ok(if is_current(&parsed, configured) {
+        Verification::Match
+    } else {
+        Verification::MatchNeedsRehash
+    })
+}
+
 /// Whether a hash was made with Argon2id, version 0x13 and these costs.
-fn is_current(hash: &argon2::PasswordHash, configured: &Params) -> bool {
+fn is_current(hash: &phc::PasswordHash, configured: &Params) -> bool {
     let same_costs = Params::try_from(hash).is_ok_and(|used| {
         used.m_cost() == configured.m_cost()
             && used.t_cost() == configured.t_cost()
             && used.p_cost() == configured.p_cost()
     });
-    hash.algorithm.as_str() == argon2::ARGON2ID_IDENT.as_str()
-        && hash.version == Some(Version::V0x13.into())
-        && same_costs
+    hash.algorithm == ARGON2ID_IDENT && hash.version == Some(Version::V0x13.into()) && same_costs
 }
 
 #[cfg(test)]
@@ -212,6 +332,91 @@ mod tests {
             current.verify(&password, &hash).await.unwrap(),
             Verification::MatchNeedsRehash
         );
+    }
+
+    #[tokio::test]
+    async fn hashes_agree_with_the_reference_implementation_both_ways() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+
+        let ours = hasher(CHEAPEST);
+        let reference = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(CHEAPEST.memory_kib, CHEAPEST.iterations, 1, None).unwrap(),
+        );
+        let password = Password::new("correct horse battery staple");
+
+        let made_here = ours.hash(&password).await.unwrap();
+        let parsed = argon2::PasswordHash::new(made_here.as_str()).unwrap();
+        assert!(
+            reference
+                .verify_password(b"correct horse battery staple", &parsed)
+                .is_ok()
+        );
+        assert!(
+            reference
+                .verify_password(b"correct horse battery stapler", &parsed)
+                .is_err()
+        );
+
+        let made_there = reference
+            .hash_password(b"correct horse battery staple")
+            .unwrap()
+            .to_string();
+        let made_there = PasswordHash::new(made_there);
+        assert_eq!(
+            ours.verify(&password, &made_there).await.unwrap(),
+            Verification::Match
+        );
+        assert_eq!(
+            ours.verify(&Password::new("correct horse battery stapler"), &made_there)
+                .await
+                .unwrap(),
+            Verification::Mismatch
+        );
+    }
+
+    #[tokio::test]
+    async fn working_memory_is_kept_once_per_hash_running_at_once() {
+        let hasher = hasher(CHEAPEST);
+        let password = Password::new("correct horse battery staple");
+        assert_eq!(hasher.memory.kept(), 0);
+        let hash = hasher.hash(&password).await.unwrap();
+        hasher.verify(&password, &hash).await.unwrap();
+        assert_eq!(hasher.memory.kept(), 1, "one at a time: one buffer, reused");
+        let (first, second, third) = tokio::join!(
+            hasher.hash(&password),
+            hasher.hash(&password),
+            hasher.hash(&password)
+        );
+        for made in [first, second, third] {
+            let made = made.unwrap();
+            assert_eq!(
+                hasher.verify(&password, &made).await.unwrap(),
+                Verification::Match
+            );
+        }
+        assert!(
+            hasher.memory.kept() <= 2,
+            "never more buffers than permits: {}",
+            hasher.memory.kept()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hash_with_other_costs_does_not_change_the_kept_memory() {
+        let old = hasher(Argon2Settings {
+            memory_kib: MIN_MEMORY_KIB * 2,
+            ..CHEAPEST
+        });
+        let password = Password::new("correct horse battery staple");
+        let hash = old.hash(&password).await.unwrap();
+        let current = hasher(CHEAPEST);
+        assert_eq!(
+            current.verify(&password, &hash).await.unwrap(),
+            Verification::MatchNeedsRehash
+        );
+        assert_eq!(current.memory.kept(), 0, "a larger buffer is not kept");
     }
 
     #[tokio::test]

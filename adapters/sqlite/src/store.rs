@@ -48,6 +48,10 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
+            // The connections are threads of this process, not sockets that
+            // can break: pinging one before each use would only add a round
+            // trip to its thread per query.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(storage)?;
