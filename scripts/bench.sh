@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# Latch's benchmark: builds the release binary, starts it on a free loopback
+# port with a temporary SQLite store, measures it with wrk, prints one
+# key=value line per figure and writes the table to BENCHMARKS.md.
+#
+#   scripts/bench.sh [DURATION] [CONNECTIONS]
+#
+# DURATION is how long each wrk run lasts (seconds, like 10 or 10s, or
+# minutes, like 1m; default 10s); CONNECTIONS how many connections each run
+# keeps open (default 16). wrk runs on the same cores as the server.
+#
+# The settings are the defaults (config/default.toml and any LATCH__...
+# variables you set), except for what a benchmark from one address needs:
+# the per-IP sign-in limit is off (every request comes from 127.0.0.1) and
+# cookies are not Secure (plain HTTP on loopback). The per-username
+# throttle stays as it is: it counts failed sign-ins only, and the login
+# runs sign in to one account with its right password.
+#
+# The figures:
+#   1. GET /health/live, the ceiling for a page;
+#   2. GET / anonymous;
+#   3. GET / and GET /account with a session cookie (10 sessions stored);
+#   4. POST /login with the right password, beside cores / t_hash, where
+#      t_hash is the median time of one Argon2id hash with the configured
+#      costs, measured in this run;
+#   5. GET / signed in while a second wrk floods POST /login;
+#   6. GET / signed in with 100,000 more sessions stored (added through the
+#      store adapter by the bench_fixtures example, not over HTTP), against
+#      a second server whose store holds 10 sessions: three runs on each,
+#      taking turns, so that a change in the machine's load hits both;
+#   7. the server's peak RSS over the whole run (VmHWM);
+#   8. the median time of a refused sign-in: unknown user, wrong password,
+#      throttled account (15 attempts each, one at a time, with curl);
+# and the 5xx answers the servers counted over the whole run (/metrics).
+set -euo pipefail
+
+usage() {
+    echo "usage: scripts/bench.sh [DURATION] [CONNECTIONS]   (defaults: 10s 16)" >&2
+    exit 2
+}
+
+duration_arg=${1:-10s}
+connections=${2:-16}
+case $duration_arg in
+    *m) minutes=${duration_arg%m} ;;
+    *s) seconds=${duration_arg%s} ;;
+    *) seconds=$duration_arg ;;
+esac
+if [[ -n ${minutes:-} ]]; then
+    [[ $minutes =~ ^[0-9]+$ ]] || usage
+    seconds=$((minutes * 60))
+fi
+[[ $seconds =~ ^[0-9]+$ && $seconds -ge 1 ]] || usage
+[[ $connections =~ ^[0-9]+$ && $connections -ge 1 ]] || usage
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+lua_dir=$root/scripts/bench
+
+log() { echo "bench: $*" >&2; }
+die() {
+    log "$*"
+    exit 1
+}
+
+# wrk (and curl) from Debian's packages, installed when missing.
+install_packages() {
+    local run_as_root=()
+    if [[ $(id -u) -ne 0 ]]; then
+        run_as_root=(sudo)
+    fi
+    log "installing $* with apt-get"
+    "${run_as_root[@]}" apt-get install -y "$@" >&2 ||
+        { "${run_as_root[@]}" apt-get update >&2 && "${run_as_root[@]}" apt-get install -y "$@" >&2; }
+}
+missing=()
+for tool in wrk curl; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    install_packages "${missing[@]}"
+fi
+
+cores=$(nproc)
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+cpu_model=${cpu_model:-unknown}
+threads=$((connections < cores ? connections : cores))
+
+log "building the release binary"
+cargo build --release --quiet -p latch --bin latch --example bench_fixtures
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+latch=$target_dir/release/latch
+fixtures=$target_dir/release/examples/bench_fixtures
+load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
+
+work=$(mktemp -d)
+mkdir "$work/wrk"
+server_pids=()
+flood_pid=
+cleanup() {
+    local pid
+    for pid in ${flood_pid:+"$flood_pid"} ${server_pids[@]+"${server_pids[@]}"}; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+export LATCH__SERVER__LISTEN=127.0.0.1:0
+export LATCH__STORAGE__BACKEND=sqlite
+export LATCH__RATE_LIMIT__SIGN_IN_PER_MINUTE=0
+export LATCH__SESSION__COOKIE_SECURE=false
+
+# Passwords may not contain the username, so neither says "bench".
+password=correct-horse-battery-staple
+wrong_password=not-the-password-of-this-account
+
+# Each server NAME keeps its store in $work/NAME.db and what the script
+# needs to talk to it in $work/NAME.*.
+
+# Runs `latch` or `bench_fixtures` (the first argument) on the store NAME.
+on_store() {
+    local store=$1
+    shift
+    LATCH__STORAGE__SQLITE__PATH=$work/$store.db "$@"
+}
+
+# Creates ACCOUNT, with $password, in the store NAME.
+create_account() {
+    printf '%s\n' "$password" | on_store "$1" "$latch" user create "$2" 2>"$work/cli.log" ||
+        die "could not create the account $2: $(tail -n 1 "$work/cli.log")"
+}
+
+# Starts a server on the store NAME and fetches the sign-in form's CSRF
+# token and the cookie it belongs to (wrk sends that same pair with every
+# sign-in).
+start_server() {
+    local name=$1 pid url=
+    log "starting the server $name"
+    # Started directly (not through on_store) so that $! is the server.
+    LATCH__STORAGE__SQLITE__PATH=$work/$name.db "$latch" serve >"$work/$name.stdout" 2>"$work/$name.log" &
+    pid=$!
+    server_pids+=("$pid")
+    for _ in $(seq 300); do
+        url=$(sed -n 's/^latch listening on //p' "$work/$name.stdout")
+        [[ -n $url ]] && break
+        kill -0 "$pid" 2>/dev/null || die "the server stopped: $(tail -n 5 "$work/$name.log")"
+        sleep 0.1
+    done
+    [[ -n $url ]] || die "the server did not say where it listens"
+    echo "$pid" >"$work/$name.pid"
+    echo "$url" >"$work/$name.url"
+    curl -sS -c "$work/$name.cookies" -o "$work/$name.login.html" "$url/login"
+    sed -n 's/.*<meta name="csrf-token" content="\([^"]*\)".*/\1/p' "$work/$name.login.html" |
+        sed 's/&#x2f;/\//g; s/&#x3d;/=/g; s/&#x2b;/+/g; s/&amp;/\&/g' | head -n 1 >"$work/$name.csrf_token"
+    awk -F '\t' '$6 == "latch_csrf" { print $6 "=" $7 }' "$work/$name.cookies" >"$work/$name.csrf_cookie"
+    [[ -s $work/$name.csrf_token && -s $work/$name.csrf_cookie ]] || die "no CSRF token on the sign-in page"
+}
+
+# Makes the server NAME the one that post_login and run_wrk talk to.
+use_server() {
+    server_pid=$(<"$work/$1.pid")
+    base=$(<"$work/$1.url")
+    csrf_token=$(<"$work/$1.csrf_token")
+    csrf_cookie=$(<"$work/$1.csrf_cookie")
+}
+
+# POST /login once with USERNAME and PASSWORD: sets $status (the HTTP
+# status), $millis (the time taken) and $session (the session cookie's
+# value, if one was set).
+post_login() {
+    local timing
+    timing=$(curl -sS -o /dev/null -D "$work/headers" -b "$csrf_cookie" \
+        -w '%{http_code} %{time_total}' \
+        --data-urlencode "username=$1" --data-urlencode "password=$2" \
+        --data-urlencode "csrf_token=$csrf_token" "$base/login")
+    status=${timing% *}
+    millis=$(awk -v seconds="${timing#* }" 'BEGIN { printf "%.2f", seconds * 1000 }')
+    session=$(tr -d '\r' <"$work/headers" | sed -n 's/^set-cookie: latch_session=\([^;]*\);.*/\1/Ip')
+}
+
+# Signs in to the account "bench" COUNT times; the session cookies' values
+# go to $tokens.
+sign_in_sessions() {
+    log "signing in $1 sessions"
+    tokens=()
+    for _ in $(seq "$1"); do
+        post_login bench "$password"
+        [[ $status == 303 && -n $session ]] || die "signing in answered $status, not 303 with a session"
+        tokens+=("$session")
+    done
+    local account_status
+    account_status=$(curl -sS -o /dev/null -w '%{http_code}' -b "latch_session=${tokens[0]}" "$base/account")
+    [[ $account_status == 200 ]] || die "GET /account with a session answered $account_status"
+}
+
+# One wrk run against the current server: NAME SCRIPT PATH [SCRIPT
+# ARGUMENTS...]; its figures go to $work/wrk/NAME.out.
+run_wrk() {
+    local name=$1 script=$2 path=$3
+    shift 3
+    log "wrk: $name"
+    wrk -t "$threads" -c "$connections" -d "${seconds}s" -s "$lua_dir/$script" \
+        "$base$path" -- "$@" >"$work/wrk/$name.out"
+}
+# FIGURE of the wrk run NAME.
+figure() { sed -n "s/^$2=//p" "$work/wrk/$1.out"; }
+# A percentage, to one decimal: 100 * PART / WHOLE.
+percent() { awk -v part="$1" -v whole="$2" 'BEGIN { printf "%.1f", (whole > 0) ? 100 * part / whole : 0 }'; }
+# "yes" when VALUE is at least (or with "at_most": at most) LIMIT.
+meets() { awk -v value="$1" -v limit="$3" -v how="$2" 'BEGIN {
+    ok = (how == "at_most") ? value <= limit : value >= limit; print ok ? "yes" : "no" }'; }
+# The median of the numbers on standard input.
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# The 5xx answers the current server has counted.
+server_5xx() {
+    curl -sS "$base/metrics" |
+        awk '/^latch_http_requests_total\{/ && /status="5/ { sum += $NF } END { print sum + 0 }'
+}
+
+log "creating the accounts"
+for account in bench bench-wrong-1 bench-wrong-2 bench-wrong-3 bench-locked; do
+    create_account main "$account"
+done
+start_server main
+use_server main
+sign_in_sessions 10
+main_tokens=("${tokens[@]}")
+
+run_wrk health plain.lua /health/live
+run_wrk home_anonymous plain.lua /
+run_wrk home_signed_in signed_in.lua / latch_session "${main_tokens[@]}"
+run_wrk account_signed_in signed_in.lua /account latch_session "${main_tokens[@]}"
+
+log "seeding 100,000 sessions through the store"
+on_store main "$fixtures" seed-sessions 100000 >/dev/null
+create_account ten bench
+start_server ten
+use_server ten
+sign_in_sessions 10
+ten_tokens=("${tokens[@]}")
+for round in 1 2 3; do
+    use_server ten
+    run_wrk "ten_sessions_$round" signed_in.lua / latch_session "${ten_tokens[@]}"
+    use_server main
+    run_wrk "many_sessions_$round" signed_in.lua / latch_session "${main_tokens[@]}"
+done
+use_server ten
+ten_server_5xx=$(server_5xx)
+kill "$server_pid"
+wait "$server_pid" || true
+use_server main
+
+log "timing the hash"
+"$fixtures" hash-time 21 >"$work/hash.out"
+t_hash_ms=$(sed -n 's/^t_hash_ms=//p' "$work/hash.out")
+argon2=$(sed -n 's/^argon2=//p' "$work/hash.out")
+run_wrk login login.lua /login bench "$password" "$csrf_token" "$csrf_cookie"
+
+log "wrk: home_signed_in during a login flood"
+wrk -t 1 -c "$connections" -d "$((seconds + 2))s" -s "$lua_dir/login.lua" \
+    "$base/login" -- bench "$password" "$csrf_token" "$csrf_cookie" >"$work/wrk/flood.out" &
+flood_pid=$!
+sleep 1
+run_wrk home_signed_in_flood signed_in.lua / latch_session "${main_tokens[@]}"
+wait "$flood_pid"
+flood_pid=
+
+log "timing refused sign-ins"
+on_store main "$fixtures" lock-out bench-locked >/dev/null
+# Reads "USERNAME PASSWORD" lines; signs in with each, expecting 401, and
+# prints the time each took.
+refused_times() {
+    local username secret
+    while read -r username secret; do
+        post_login "$username" "$secret"
+        [[ $status == 401 ]] || die "a refused sign-in for $username answered $status, not 401"
+        echo "$millis"
+    done
+}
+unknown_ms=$(for n in $(seq 15); do echo "nobody-$n $password"; done | refused_times | median)
+wrong_ms=$(for _ in $(seq 5); do for account in 1 2 3; do
+    echo "bench-wrong-$account $wrong_password"
+done; done | refused_times | median)
+throttled_ms=$(for _ in $(seq 15); do echo "bench-locked $password"; done | refused_times | median)
+
+peak_rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
+all_5xx=$(($(server_5xx) + ten_server_5xx))
+socket_errors=0
+non_2xx_3xx=0
+for run in "$work"/wrk/*.out; do
+    run=$(basename "$run" .out)
+    socket_errors=$((socket_errors + $(figure "$run" socket_errors)))
+    non_2xx_3xx=$((non_2xx_3xx + $(figure "$run" non_2xx_3xx)))
+done
+load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
+
+health_rps=$(figure health rps)
+home_anonymous_rps=$(figure home_anonymous rps)
+home_signed_in_rps=$(figure home_signed_in rps)
+account_signed_in_rps=$(figure account_signed_in rps)
+ten_sessions_rps=$(for round in 1 2 3; do figure "ten_sessions_$round" rps; done | median)
+many_sessions_rps=$(for round in 1 2 3; do figure "many_sessions_$round" rps; done | median)
+login_rps=$(figure login rps)
+login_ceiling_rps=$(awk -v cores="$cores" -v ms="$t_hash_ms" 'BEGIN { printf "%.1f", cores * 1000 / ms }')
+flood_p99_ms=$(figure home_signed_in_flood p99_ms)
+flood_home_rps=$(figure home_signed_in_flood rps)
+flood_login_rps=$(figure flood rps)
+peak_rss_mib=$(awk -v kib="$peak_rss_kib" 'BEGIN { printf "%.1f", kib / 1024 }')
+signed_in_vs_health=$(percent "$home_signed_in_rps" "$health_rps")
+login_vs_ceiling=$(percent "$login_rps" "$login_ceiling_rps")
+sessions_100k_vs_10=$(percent "$many_sessions_rps" "$ten_sessions_rps")
+
+results=(
+    "cores=$cores"
+    "duration_s=$seconds"
+    "connections=$connections"
+    "load_before=$load_before"
+    "load_after=$load_after"
+    "argon2=$argon2"
+    "health_live_rps=$health_rps"
+    "home_anonymous_rps=$home_anonymous_rps"
+    "home_signed_in_rps=$home_signed_in_rps"
+    "account_signed_in_rps=$account_signed_in_rps"
+    "home_signed_in_vs_health_percent=$signed_in_vs_health"
+    "t_hash_ms=$t_hash_ms"
+    "login_rps=$login_rps"
+    "login_ceiling_rps=$login_ceiling_rps"
+    "login_vs_ceiling_percent=$login_vs_ceiling"
+    "flood_home_signed_in_p99_ms=$flood_p99_ms"
+    "flood_home_signed_in_rps=$flood_home_rps"
+    "flood_login_rps=$flood_login_rps"
+    "home_signed_in_10_sessions_rps=$ten_sessions_rps"
+    "home_signed_in_100k_sessions_rps=$many_sessions_rps"
+    "sessions_100k_vs_10_percent=$sessions_100k_vs_10"
+    "peak_rss_mib=$peak_rss_mib"
+    "failed_login_unknown_user_ms=$unknown_ms"
+    "failed_login_wrong_password_ms=$wrong_ms"
+    "failed_login_throttled_ms=$throttled_ms"
+    "server_5xx=$all_5xx"
+    "wrk_socket_errors=$socket_errors"
+    "wrk_non_2xx_3xx=$non_2xx_3xx"
+)
+printf '%s\n' "${results[@]}"
+
+cat >"$root/BENCHMARKS.md" <<EOF
+# Benchmarks
+
+Measured by \`scripts/bench.sh ${seconds}s $connections\` on $(date -u '+%Y-%m-%d %H:%M UTC'):
+$cores cores ($cpu_model), wrk and the server on the same cores, SQLite
+store, Argon2id $argon2. Each wrk run lasts ${seconds} s with $connections
+connections. Load average before the run: $load_before; after: $load_after.
+
+| # | Figure | Measured | Target | Met |
+| --- | --- | --- | --- | --- |
+| 1 | \`GET /health/live\` | $health_rps req/s | (the ceiling for a page) | |
+| 2 | \`GET /\` anonymous | $home_anonymous_rps req/s | | |
+| 3 | \`GET /\` signed in (10 sessions stored) | $home_signed_in_rps req/s, $signed_in_vs_health% of (1) | at least 60% of (1) | $(meets "$signed_in_vs_health" at_least 60) |
+| 3 | \`GET /account\` signed in | $account_signed_in_rps req/s | | |
+| 4 | \`POST /login\`, right password | $login_rps logins/s, $login_vs_ceiling% of cores / t_hash = $login_ceiling_rps (t_hash = $t_hash_ms ms) | at least 80% of cores / t_hash | $(meets "$login_vs_ceiling" at_least 80) |
+| 5 | \`GET /\` signed in during a \`POST /login\` flood | p99 $flood_p99_ms ms, $flood_home_rps req/s (flood: $flood_login_rps logins/s) | p99 at most 50 ms | $(meets "$flood_p99_ms" at_most 50) |
+| 6 | \`GET /\` signed in, 100,000 more sessions stored, against 10 (medians of 3 runs each, taking turns) | $many_sessions_rps against $ten_sessions_rps req/s: $sessions_100k_vs_10% | at least 90% | $(meets "$sessions_100k_vs_10" at_least 90) |
+| 7 | Peak RSS of the server | $peak_rss_mib MiB | at most 160 MiB | $(meets "$peak_rss_mib" at_most 160) |
+| 8 | Refused sign-in, median: unknown user / wrong password / throttled | $unknown_ms / $wrong_ms / $throttled_ms ms | about the same | |
+| | 5xx answers over the whole run | $all_5xx | none | $(meets "$all_5xx" at_most 0) |
+
+wrk socket errors over all runs: $socket_errors; answers other than 2xx or 3xx
+in the wrk runs: $non_2xx_3xx.
+EOF
+log "wrote BENCHMARKS.md"
