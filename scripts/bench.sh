@@ -24,10 +24,11 @@
 #      t_hash is the median time of one Argon2id hash with the configured
 #      costs, measured in this run;
 #   5. GET / signed in while a second wrk floods POST /login;
-#   6. GET / signed in with 100,000 more sessions stored (added through the
-#      store adapter by the bench_fixtures example, not over HTTP), against
-#      a second server whose store holds 10 sessions: three runs on each,
-#      taking turns, so that a change in the machine's load hits both;
+#   6. GET / signed in on a store holding 100,000 more sessions (added
+#      through the store adapter by the bench_fixtures example, not over
+#      HTTP) against one holding 10: two fresh servers that differ only in
+#      their stores, five runs on each, taking turns so that a change in the
+#      machine's load hits both, and the medians compared;
 #   7. the server's peak RSS over the whole run (VmHWM);
 #   8. the median time of a refused sign-in: unknown user, wrong password,
 #      throttled account (15 attempts each, one at a time, with curl);
@@ -234,22 +235,31 @@ run_wrk home_signed_in signed_in.lua / latch_session "${main_tokens[@]}"
 run_wrk account_signed_in signed_in.lua /account latch_session "${main_tokens[@]}"
 
 log "seeding 100,000 sessions through the store"
-on_store main "$fixtures" seed-sessions 100000 >/dev/null
+create_account many bench
+on_store many "$fixtures" seed-sessions 100000 >/dev/null
 create_account ten bench
-start_server ten
-use_server ten
-sign_in_sessions 10
-ten_tokens=("${tokens[@]}")
-for round in 1 2 3; do
+for store in many ten; do
+    start_server "$store"
+    use_server "$store"
+    sign_in_sessions 10
+    printf '%s\n' "${tokens[@]}" >"$work/$store.tokens"
+done
+mapfile -t many_tokens <"$work/many.tokens"
+mapfile -t ten_tokens <"$work/ten.tokens"
+rounds=(1 2 3 4 5)
+for round in "${rounds[@]}"; do
     use_server ten
     run_wrk "ten_sessions_$round" signed_in.lua / latch_session "${ten_tokens[@]}"
-    use_server main
-    run_wrk "many_sessions_$round" signed_in.lua / latch_session "${main_tokens[@]}"
+    use_server many
+    run_wrk "many_sessions_$round" signed_in.lua / latch_session "${many_tokens[@]}"
 done
-use_server ten
-ten_server_5xx=$(server_5xx)
-kill "$server_pid"
-wait "$server_pid" || true
+other_servers_5xx=0
+for store in many ten; do
+    use_server "$store"
+    other_servers_5xx=$((other_servers_5xx + $(server_5xx)))
+    kill "$server_pid"
+    wait "$server_pid" || true
+done
 use_server main
 
 log "timing the hash"
@@ -286,7 +296,7 @@ done; done | refused_times | median)
 throttled_ms=$(for _ in $(seq 15); do echo "bench-locked $password"; done | refused_times | median)
 
 peak_rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
-all_5xx=$(($(server_5xx) + ten_server_5xx))
+all_5xx=$(($(server_5xx) + other_servers_5xx))
 socket_errors=0
 non_2xx_3xx=0
 for run in "$work"/wrk/*.out; do
@@ -300,8 +310,8 @@ health_rps=$(figure health rps)
 home_anonymous_rps=$(figure home_anonymous rps)
 home_signed_in_rps=$(figure home_signed_in rps)
 account_signed_in_rps=$(figure account_signed_in rps)
-ten_sessions_rps=$(for round in 1 2 3; do figure "ten_sessions_$round" rps; done | median)
-many_sessions_rps=$(for round in 1 2 3; do figure "many_sessions_$round" rps; done | median)
+ten_sessions_rps=$(for round in "${rounds[@]}"; do figure "ten_sessions_$round" rps; done | median)
+many_sessions_rps=$(for round in "${rounds[@]}"; do figure "many_sessions_$round" rps; done | median)
 login_rps=$(figure login rps)
 login_ceiling_rps=$(awk -v cores="$cores" -v ms="$t_hash_ms" 'BEGIN { printf "%.1f", cores * 1000 / ms }')
 flood_p99_ms=$(figure home_signed_in_flood p99_ms)
@@ -360,7 +370,7 @@ connections. Load average before the run: $load_before; after: $load_after.
 | 3 | \`GET /account\` signed in | $account_signed_in_rps req/s | | |
 | 4 | \`POST /login\`, right password | $login_rps logins/s, $login_vs_ceiling% of cores / t_hash = $login_ceiling_rps (t_hash = $t_hash_ms ms) | at least 80% of cores / t_hash | $(meets "$login_vs_ceiling" at_least 80) |
 | 5 | \`GET /\` signed in during a \`POST /login\` flood | p99 $flood_p99_ms ms, $flood_home_rps req/s (flood: $flood_login_rps logins/s) | p99 at most 50 ms | $(meets "$flood_p99_ms" at_most 50) |
-| 6 | \`GET /\` signed in, 100,000 more sessions stored, against 10 (medians of 3 runs each, taking turns) | $many_sessions_rps against $ten_sessions_rps req/s: $sessions_100k_vs_10% | at least 90% | $(meets "$sessions_100k_vs_10" at_least 90) |
+| 6 | \`GET /\` signed in, 100,010 sessions stored against 10 (two servers, medians of 5 runs each, taking turns) | $many_sessions_rps against $ten_sessions_rps req/s: $sessions_100k_vs_10% | at least 90% | $(meets "$sessions_100k_vs_10" at_least 90) |
 | 7 | Peak RSS of the server | $peak_rss_mib MiB | at most 160 MiB | $(meets "$peak_rss_mib" at_most 160) |
 | 8 | Refused sign-in, median: unknown user / wrong password / throttled | $unknown_ms / $wrong_ms / $throttled_ms ms | about the same | |
 | | 5xx answers over the whole run | $all_5xx | none | $(meets "$all_5xx" at_most 0) |
