@@ -360,7 +360,8 @@ cat >"$root/BENCHMARKS.md" <<EOF
 Measured by \`scripts/bench.sh ${seconds}s $connections\` on $(date -u '+%Y-%m-%d %H:%M UTC'):
 $cores cores ($cpu_model), wrk and the server on the same cores, SQLite
 store, Argon2id $argon2. Each wrk run lasts ${seconds} s with $connections
-connections. Load average before the run: $load_before; after: $load_after.
+connections. Load average (1, 5, 15 minutes) when the measuring began:
+$load_before; from then on the benchmark itself keeps both cores busy.
 
 | # | Figure | Measured | Target | Met |
 | --- | --- | --- | --- | --- |
