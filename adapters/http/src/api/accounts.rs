@@ -12,7 +12,7 @@ use super::{
     caller::{Caller, ClientIp, UserAgent},
     failures::{hasher_problem, rate_limited, request_errors, storage_problem},
     models::{LoginBody, LoginRequest, RegisterRequest, UserEnvelope},
-    problem::{Code, FieldProblem, Problem},
+    problem::{Code, Problem},
 };
 use crate::{
     AppState,
@@ -129,19 +129,10 @@ fn invalid_input(errors: RegistrationErrors) -> Json<Problem> {
         ("username", errors.username.map(|error| error.to_string())),
         ("password", errors.password.map(|error| error.to_string())),
     ];
-    let mut problem = Problem::new(Code::InvalidInput, "Some fields are invalid; see `errors`.");
-    problem.errors = Some(
-        fields
-            .into_iter()
-            .filter_map(|(field, message)| {
-                message.map(|message| FieldProblem {
-                    field: field.to_owned(),
-                    message,
-                })
-            })
-            .collect(),
-    );
-    problem.json()
+    let faults = fields
+        .into_iter()
+        .filter_map(|(field, message)| message.map(|message| (field, message)));
+    Problem::invalid_input(faults).json()
 }
 
 /// Creating an account, signing in and out over JSON.

@@ -18,7 +18,7 @@ use super::{
         ChangePasswordRequest, DeleteAccountRequest, EndedSessionsBody, LoginBody, SessionsBody,
         UserEnvelope,
     },
-    problem::{Code, FieldProblem, Problem},
+    problem::{Code, Problem},
 };
 use crate::{
     AppState,
@@ -212,12 +212,9 @@ request_errors!(DeleteAccountResponse {
 /// the field that held it.
 fn wrong_password(field: &str) -> Json<Problem> {
     let message = "The password is wrong.";
-    let mut problem = Problem::new(Code::WrongPassword, message);
-    problem.errors = Some(vec![FieldProblem {
-        field: field.to_owned(),
-        message: message.to_owned(),
-    }]);
-    problem.json()
+    Problem::new(Code::WrongPassword, message)
+        .with_fields([(field, message.to_owned())])
+        .json()
 }
 
 /// The answer when the caller's account disappeared during the request.
@@ -227,16 +224,6 @@ fn account_gone() -> Json<Problem> {
         "The account no longer exists: its sessions have ended.",
     )
     .json()
-}
-
-/// One invalid field, as `invalid_input`.
-fn invalid_field(field: &str, message: String) -> Json<Problem> {
-    let mut problem = Problem::new(Code::InvalidInput, "Some fields are invalid; see `errors`.");
-    problem.errors = Some(vec![FieldProblem {
-        field: field.to_owned(),
-        message,
-    }]);
-    problem.json()
 }
 
 /// The signed-in caller's own account over JSON.
@@ -301,7 +288,8 @@ impl MeApi {
                 ChangePasswordResponse::Forbidden(wrong_password("current_password"))
             }
             Err(ChangePasswordError::InvalidPassword(error)) => {
-                ChangePasswordResponse::Invalid(invalid_field("new_password", error.to_string()))
+                let fields = [("new_password", error.to_string())];
+                ChangePasswordResponse::Invalid(Problem::invalid_input(fields).json())
             }
             Err(ChangePasswordError::AccountGone) => {
                 ChangePasswordResponse::Unauthorized(account_gone())

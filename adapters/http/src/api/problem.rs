@@ -131,6 +131,24 @@ impl Problem {
         }
     }
 
+    /// `invalid_input`, naming each field at fault with why.
+    pub(crate) fn invalid_input<'a>(fields: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        Self::new(Code::InvalidInput, "Some fields are invalid; see `errors`.").with_fields(fields)
+    }
+
+    /// This problem, naming the fields at fault with a message each.
+    pub(crate) fn with_fields<'a>(
+        mut self,
+        fields: impl IntoIterator<Item = (&'a str, String)>,
+    ) -> Self {
+        let fields = fields.into_iter().map(|(field, message)| FieldProblem {
+            field: field.to_owned(),
+            message,
+        });
+        self.errors = Some(fields.collect());
+        self
+    }
+
     /// The problem behind any error a request ended in: the one an API
     /// extractor raised, or one made from the status.
     pub(crate) fn from_error(error: &Error) -> Self {
