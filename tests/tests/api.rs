@@ -432,20 +432,10 @@ async fn a_broken_store_is_a_503_problem_and_the_process_stays_up() {
     // Break the store underneath the running server, through a connection
     // of its own: every query now fails.
     let database = server.data_dir().join("latch.db");
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&database);
-    let mut connection = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
-        .await
+    rusqlite::Connection::open(&database)
+        .unwrap()
+        .execute_batch("PRAGMA foreign_keys = OFF; DROP TABLE sessions; DROP TABLE users;")
         .unwrap();
-    for statement in [
-        "PRAGMA foreign_keys = OFF",
-        "DROP TABLE sessions",
-        "DROP TABLE users",
-    ] {
-        sqlx::query(statement)
-            .execute(&mut connection)
-            .await
-            .unwrap();
-    }
 
     assert_problem(
         api.register("bob", PASSWORD).await,

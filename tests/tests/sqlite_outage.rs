@@ -5,8 +5,8 @@
 
 use latch_tests::{browser::Browser, server::TestServer};
 use reqwest::StatusCode;
+use rusqlite::Connection;
 use serde_json::{Value, json};
-use sqlx::{Connection, SqliteConnection, sqlite::SqliteConnectOptions};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -21,11 +21,9 @@ async fn a_locked_sqlite_file_gives_503s_and_the_app_recovers_by_itself() {
 
     // Another process takes the write lock and keeps it: every write of the
     // app waits out its 5 s busy timeout, then fails.
-    let options = SqliteConnectOptions::new().filename(server.data_dir().join("latch.db"));
-    let mut intruder = SqliteConnection::connect_with(&options).await.unwrap();
-    sqlx::raw_sql("BEGIN IMMEDIATE; DELETE FROM sessions;")
-        .execute(&mut intruder)
-        .await
+    let intruder = Connection::open(server.data_dir().join("latch.db")).unwrap();
+    intruder
+        .execute_batch("BEGIN IMMEDIATE; DELETE FROM sessions;")
         .unwrap();
 
     let newcomer = Browser::new(server.base_url());
@@ -48,11 +46,8 @@ async fn a_locked_sqlite_file_gives_503s_and_the_app_recovers_by_itself() {
     assert_eq!(problem["code"], "storage_unavailable", "{problem}");
     assert_eq!(browser.get("/health/live").await.status, StatusCode::OK);
 
-    sqlx::raw_sql("ROLLBACK")
-        .execute(&mut intruder)
-        .await
-        .unwrap();
-    intruder.close().await.unwrap();
+    intruder.execute_batch("ROLLBACK").unwrap();
+    intruder.close().unwrap();
 
     assert_eq!(
         newcomer.register("bob", PASSWORD).await.status,

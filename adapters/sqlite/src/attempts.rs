@@ -2,19 +2,21 @@
 
 use async_trait::async_trait;
 use latch_domain::{FailedAttempts, LoginAttemptRepository, StorageError, UsernameKey};
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{Row, params};
 use time::OffsetDateTime;
 
 use crate::{
-    columns::{self, millis},
-    error::storage,
+    columns::{Cells, millis},
+    statements::{execute, first_row},
     store::SqliteStore,
 };
 
-fn attempts(row: &SqliteRow) -> Result<FailedAttempts, StorageError> {
+/// Reads a row of `count, last_failed_at`.
+fn attempts(row: &Row<'_>) -> Result<FailedAttempts, StorageError> {
+    let mut cells = Cells::new(row);
     Ok(FailedAttempts {
-        count: columns::count(row, "count")?,
-        last_failed_at: columns::time(row, "last_failed_at")?,
+        count: cells.count("count")?,
+        last_failed_at: cells.time("last_failed_at")?,
     })
 }
 
@@ -24,13 +26,14 @@ impl LoginAttemptRepository for SqliteStore {
         &self,
         key: &UsernameKey,
     ) -> Result<Option<FailedAttempts>, StorageError> {
-        let row =
-            sqlx::query("SELECT count, last_failed_at FROM login_failures WHERE username_key = ?")
-                .bind(key.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(storage)?;
-        row.as_ref().map(attempts).transpose()
+        self.read(|connection| {
+            first_row(
+                connection,
+                "SELECT count, last_failed_at FROM login_failures WHERE username_key = ?",
+                [key.as_str()],
+                attempts,
+            )
+        })
     }
 
     /// One upsert that increments in place, so concurrent failures from
@@ -40,26 +43,35 @@ impl LoginAttemptRepository for SqliteStore {
         key: &UsernameKey,
         at: OffsetDateTime,
     ) -> Result<FailedAttempts, StorageError> {
-        let row = sqlx::query(
-            "INSERT INTO login_failures (username_key, count, last_failed_at) VALUES (?1, 1, ?2) \
-             ON CONFLICT (username_key) DO UPDATE \
-             SET count = count + 1, last_failed_at = excluded.last_failed_at \
-             RETURNING count, last_failed_at",
-        )
-        .bind(key.as_str())
-        .bind(millis(at)?)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(storage)?;
-        attempts(&row)
+        let key = key.as_str().to_owned();
+        let at = millis(at)?;
+        let counted = self
+            .write(move |connection| {
+                first_row(
+                    connection,
+                    "INSERT INTO login_failures (username_key, count, last_failed_at) \
+                     VALUES (?1, 1, ?2) \
+                     ON CONFLICT (username_key) DO UPDATE \
+                     SET count = count + 1, last_failed_at = excluded.last_failed_at \
+                     RETURNING count, last_failed_at",
+                    params![key, at],
+                    attempts,
+                )
+            })
+            .await?;
+        counted.ok_or_else(|| StorageError::new("the upsert of a failed sign-in returned no row"))
     }
 
     async fn clear_failed_attempts(&self, key: &UsernameKey) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM login_failures WHERE username_key = ?")
-            .bind(key.as_str())
-            .execute(&self.pool)
-            .await
+        let key = key.as_str().to_owned();
+        self.write(move |connection| {
+            execute(
+                connection,
+                "DELETE FROM login_failures WHERE username_key = ?",
+                [key],
+            )
             .map(|_| ())
-            .map_err(storage)
+        })
+        .await
     }
 }

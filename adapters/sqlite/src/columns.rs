@@ -1,12 +1,12 @@
 //! How domain values are written to and read from columns: times as Unix
 //! milliseconds, user ids as hyphenated text (session ids are bound as their
-//! 32 bytes).
+//! 32 bytes), and which columns a query selects for each kind of row.
 
 use latch_domain::{PasswordHash, Session, SessionId, StorageError, User, UserId, Username};
-use sqlx::{Row, sqlite::SqliteRow};
+use rusqlite::{Row, types::FromSql};
 use time::OffsetDateTime;
 
-use crate::error::{SqliteStoreError, storage};
+use crate::error::SqliteStoreError;
 
 const NANOS_PER_MILLI: i128 = 1_000_000;
 
@@ -17,82 +17,152 @@ pub(crate) fn millis(at: OffsetDateTime) -> Result<i64, StorageError> {
         .map_err(|_| StorageError::new(format!("{at} is out of range for Unix milliseconds")))
 }
 
-/// Reads a time column written by [`millis`].
-pub(crate) fn time(row: &SqliteRow, column: &'static str) -> Result<OffsetDateTime, StorageError> {
-    let millis: i64 = row.try_get(column).map_err(storage)?;
-    time_from_millis(millis, column)
+/// A row's cells, read left to right: each reader takes the columns of its
+/// `*_columns!` list, in that order, so no column is looked up by name.
+pub(crate) struct Cells<'a, 'r> {
+    row: &'a Row<'r>,
+    next: usize,
 }
 
-/// Reads a nullable time column written by [`millis`].
-pub(crate) fn optional_time(
-    row: &SqliteRow,
-    column: &'static str,
-) -> Result<Option<OffsetDateTime>, StorageError> {
-    let millis: Option<i64> = row.try_get(column).map_err(storage)?;
-    millis
-        .map(|millis| time_from_millis(millis, column))
-        .transpose()
+impl<'a, 'r> Cells<'a, 'r> {
+    /// The cells of `row`, from its first column.
+    pub(crate) fn new(row: &'a Row<'r>) -> Self {
+        Self { row, next: 0 }
+    }
+
+    /// The next cell; `column` names it in errors.
+    fn next<T: FromSql>(&mut self, column: &'static str) -> Result<T, StorageError> {
+        let value = self
+            .row
+            .get(self.next)
+            .map_err(|error| corrupt(column, error.to_string()));
+        self.next += 1;
+        value
+    }
+
+    /// The next cell, a time written by [`millis`].
+    pub(crate) fn time(&mut self, column: &'static str) -> Result<OffsetDateTime, StorageError> {
+        let millis: i64 = self.next(column)?;
+        time_from_millis(millis, column)
+    }
+
+    /// The next cell, a nullable time written by [`millis`].
+    fn optional_time(
+        &mut self,
+        column: &'static str,
+    ) -> Result<Option<OffsetDateTime>, StorageError> {
+        let millis: Option<i64> = self.next(column)?;
+        millis
+            .map(|millis| time_from_millis(millis, column))
+            .transpose()
+    }
+
+    /// The next cell, a user id.
+    fn user_id(&mut self, column: &'static str) -> Result<UserId, StorageError> {
+        let text: String = self.next(column)?;
+        UserId::parse(&text).ok_or_else(|| corrupt(column, format!("{text:?} is not a UUID")))
+    }
+
+    /// The next cell, a non-negative integer that must fit a `u32`.
+    pub(crate) fn count(&mut self, column: &'static str) -> Result<u32, StorageError> {
+        let value: i64 = self.next(column)?;
+        u32::try_from(value).map_err(|_| corrupt(column, format!("{value} is not a count")))
+    }
+
+    /// The next cell, a session id (32 bytes).
+    pub(crate) fn session_id(&mut self, column: &'static str) -> Result<SessionId, StorageError> {
+        let bytes: Vec<u8> = self.next(column)?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| corrupt(column, "not 32 bytes".to_owned()))?;
+        Ok(SessionId::from_bytes(bytes))
+    }
+
+    /// The next cells, an account's: those of [`user_columns!`].
+    pub(crate) fn user(&mut self) -> Result<User, StorageError> {
+        Ok(User {
+            id: self.user_id("user_id")?,
+            username: Username::from_stored(self.next("username")?),
+            password_hash: PasswordHash::new(self.next::<String>("password_hash")?),
+            created_at: self.time("user_created_at")?,
+            last_login_at: self.optional_time("last_login_at")?,
+            credential_version: self.count("credential_version")?,
+            disabled: self.next("disabled")?,
+        })
+    }
+
+    /// The next cells, those of [`session_columns!`], as the session `id`.
+    pub(crate) fn session(&mut self, id: SessionId) -> Result<Session, StorageError> {
+        Ok(Session {
+            id,
+            user_id: self.user_id("session_user_id")?,
+            created_at: self.time("session_created_at")?,
+            authenticated_at: self.time("authenticated_at")?,
+            last_seen_at: self.time("last_seen_at")?,
+            expires_at: self.time("expires_at")?,
+            remember: self.next("remember")?,
+            credential_version: self.count("session_credential_version")?,
+            user_agent: self.next("user_agent")?,
+            client_ip: self.next("client_ip")?,
+        })
+    }
 }
+
+/// The `users` columns [`Cells::user`] reads, in its order, each after
+/// the prefix given (a table alias and a dot, or `""`).
+macro_rules! user_columns {
+    ($table:literal) => {
+        concat!(
+            $table,
+            "id, ",
+            $table,
+            "username, ",
+            $table,
+            "password_hash, ",
+            $table,
+            "created_at, ",
+            $table,
+            "last_login_at, ",
+            $table,
+            "credential_version, ",
+            $table,
+            "disabled"
+        )
+    };
+}
+pub(crate) use user_columns;
+
+/// The `sessions` columns [`Cells::session`] reads, in its order, each
+/// after the prefix given (a table alias and a dot, or `""`).
+macro_rules! session_columns {
+    ($table:literal) => {
+        concat!(
+            $table,
+            "user_id, ",
+            $table,
+            "created_at, ",
+            $table,
+            "authenticated_at, ",
+            $table,
+            "last_seen_at, ",
+            $table,
+            "expires_at, ",
+            $table,
+            "remember, ",
+            $table,
+            "credential_version, ",
+            $table,
+            "user_agent, ",
+            $table,
+            "client_ip"
+        )
+    };
+}
+pub(crate) use session_columns;
 
 fn time_from_millis(millis: i64, column: &'static str) -> Result<OffsetDateTime, StorageError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * NANOS_PER_MILLI)
         .map_err(|error| corrupt(column, error.to_string()))
-}
-
-/// Reads a user id column.
-pub(crate) fn user_id(row: &SqliteRow, column: &'static str) -> Result<UserId, StorageError> {
-    let text: String = row.try_get(column).map_err(storage)?;
-    UserId::parse(&text).ok_or_else(|| corrupt(column, format!("{text:?} is not a UUID")))
-}
-
-/// Reads a non-negative integer column that must fit a `u32`.
-pub(crate) fn count(row: &SqliteRow, column: &'static str) -> Result<u32, StorageError> {
-    let value: i64 = row.try_get(column).map_err(storage)?;
-    u32::try_from(value).map_err(|_| corrupt(column, format!("{value} is not a count")))
-}
-
-/// Reads an account from a row holding the columns `user_id`, `username`,
-/// `password_hash`, `user_created_at`, `last_login_at`,
-/// `credential_version` and `disabled`.
-pub(crate) fn user(row: &SqliteRow) -> Result<User, StorageError> {
-    Ok(User {
-        id: user_id(row, "user_id")?,
-        username: Username::from_stored(row.try_get("username").map_err(storage)?),
-        password_hash: PasswordHash::new(
-            row.try_get::<String, _>("password_hash").map_err(storage)?,
-        ),
-        created_at: time(row, "user_created_at")?,
-        last_login_at: optional_time(row, "last_login_at")?,
-        credential_version: count(row, "credential_version")?,
-        disabled: row.try_get("disabled").map_err(storage)?,
-    })
-}
-
-/// Reads a session with this id from a row holding the columns `user_id`,
-/// `session_created_at`, `authenticated_at`, `last_seen_at`, `expires_at`,
-/// `remember`, `session_credential_version`, `user_agent` and `client_ip`.
-pub(crate) fn session(row: &SqliteRow, id: SessionId) -> Result<Session, StorageError> {
-    Ok(Session {
-        id,
-        user_id: user_id(row, "user_id")?,
-        created_at: time(row, "session_created_at")?,
-        authenticated_at: time(row, "authenticated_at")?,
-        last_seen_at: time(row, "last_seen_at")?,
-        expires_at: time(row, "expires_at")?,
-        remember: row.try_get("remember").map_err(storage)?,
-        credential_version: count(row, "session_credential_version")?,
-        user_agent: row.try_get("user_agent").map_err(storage)?,
-        client_ip: row.try_get("client_ip").map_err(storage)?,
-    })
-}
-
-/// Reads a session id column (32 bytes).
-pub(crate) fn session_id(row: &SqliteRow, column: &'static str) -> Result<SessionId, StorageError> {
-    let bytes: Vec<u8> = row.try_get(column).map_err(storage)?;
-    let bytes: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| corrupt(column, "not 32 bytes".to_owned()))?;
-    Ok(SessionId::from_bytes(bytes))
 }
 
 fn corrupt(column: &'static str, detail: String) -> StorageError {

@@ -14,6 +14,9 @@ pub(crate) enum SqliteStoreError {
         #[source]
         source: io::Error,
     },
+    /// The file could not be put in WAL mode (it answered with this mode).
+    #[error("the database cannot use WAL mode (it is in {0} mode)")]
+    NoWal(String),
     /// The file was written by a newer version of Latch.
     #[error("the database has schema version {found}, but this build knows only up to {known}")]
     NewerSchema { found: i64, known: usize },
@@ -23,6 +26,9 @@ pub(crate) enum SqliteStoreError {
         column: &'static str,
         detail: String,
     },
+    /// The store was closed for shutdown.
+    #[error("the database is closed")]
+    Closed,
 }
 
 impl From<SqliteStoreError> for StorageError {
@@ -31,7 +37,7 @@ impl From<SqliteStoreError> for StorageError {
     }
 }
 
-/// Wraps any error from sqlx.
-pub(crate) fn storage(error: sqlx::Error) -> StorageError {
+/// Wraps any error from SQLite.
+pub(crate) fn storage(error: rusqlite::Error) -> StorageError {
     StorageError::new(error)
 }

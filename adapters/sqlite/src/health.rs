@@ -8,10 +8,11 @@ use crate::{error::storage, store::SqliteStore};
 #[async_trait]
 impl StoreHealth for SqliteStore {
     async fn ping(&self) -> Result<(), StorageError> {
-        sqlx::query_scalar::<_, i64>("SELECT 1")
-            .fetch_one(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(storage)
+        self.read(|connection| {
+            connection
+                .query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+                .map(|_| ())
+                .map_err(storage)
+        })
     }
 }

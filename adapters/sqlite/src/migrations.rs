@@ -4,7 +4,7 @@
 //! lacks run in order, in one transaction, so a failed upgrade changes nothing.
 
 use latch_domain::StorageError;
-use sqlx::{AssertSqlSafe, SqlitePool};
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{SqliteStoreError, storage};
 
@@ -16,13 +16,14 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Brings the schema up to date; does nothing when it already is.
-pub(crate) async fn apply(pool: &SqlitePool) -> Result<(), StorageError> {
+pub(crate) fn apply(connection: &mut Connection) -> Result<(), StorageError> {
     // IMMEDIATE takes the write lock first, so two processes starting at once
     // cannot both decide to run the same migration.
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await.map_err(storage)?;
-    let found: i64 = sqlx::query_scalar("PRAGMA user_version")
-        .fetch_one(&mut *transaction)
-        .await
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(storage)?;
+    let found: i64 = transaction
+        .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(storage)?;
     let applied = usize::try_from(found)
         .ok()
@@ -32,18 +33,13 @@ pub(crate) async fn apply(pool: &SqlitePool) -> Result<(), StorageError> {
             known: MIGRATIONS.len(),
         })?;
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
-        sqlx::raw_sql(*migration)
-            .execute(&mut *transaction)
-            .await
-            .map_err(storage)?;
-        // PRAGMA takes no bound parameters; the version is our own integer.
-        let version = index + 1;
-        sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA user_version = {version}")))
-            .execute(&mut *transaction)
-            .await
+        transaction.execute_batch(migration).map_err(storage)?;
+        let version = i64::try_from(index + 1).map_err(StorageError::new)?;
+        transaction
+            .pragma_update(None, "user_version", version)
             .map_err(storage)?;
     }
-    transaction.commit().await.map_err(storage)
+    transaction.commit().map_err(storage)
 }
 
 /// The schema version this build brings a database to.

@@ -2,102 +2,119 @@
 
 use async_trait::async_trait;
 use latch_domain::{Session, SessionId, SessionRepository, StorageError, User, UserId};
+use rusqlite::params;
 use time::OffsetDateTime;
 
 use crate::{
-    columns::{self, millis},
-    error::storage,
+    columns::{Cells, millis, session_columns, user_columns},
+    statements::{all_rows, execute, first_row},
     store::SqliteStore,
 };
 
 #[async_trait]
 impl SessionRepository for SqliteStore {
     async fn insert_session(&self, session: &Session) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, authenticated_at, last_seen_at, \
-             expires_at, remember, credential_version, user_agent, client_ip) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(session.id.as_bytes().as_slice())
-        .bind(session.user_id.to_string())
-        .bind(millis(session.created_at)?)
-        .bind(millis(session.authenticated_at)?)
-        .bind(millis(session.last_seen_at)?)
-        .bind(millis(session.expires_at)?)
-        .bind(session.remember)
-        .bind(i64::from(session.credential_version))
-        .bind(session.user_agent.as_deref())
-        .bind(session.client_ip.as_deref())
-        .execute(&self.pool)
+        let values = (
+            *session.id.as_bytes(),
+            session.user_id.to_string(),
+            millis(session.created_at)?,
+            millis(session.authenticated_at)?,
+            millis(session.last_seen_at)?,
+            millis(session.expires_at)?,
+            session.remember,
+            i64::from(session.credential_version),
+            session.user_agent.clone(),
+            session.client_ip.clone(),
+        );
+        self.write(move |connection| {
+            execute(
+                connection,
+                "INSERT INTO sessions (id, user_id, created_at, authenticated_at, last_seen_at, \
+                 expires_at, remember, credential_version, user_agent, client_ip) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            .map(|_| ())
+        })
         .await
-        .map(|_| ())
-        .map_err(storage)
     }
 
+    /// The read behind every signed-in request: one indexed lookup, inline.
     async fn session_with_user(
         &self,
         id: &SessionId,
     ) -> Result<Option<(Session, User)>, StorageError> {
-        let row = sqlx::query(
-            "SELECT s.user_id, s.created_at AS session_created_at, s.authenticated_at, \
-             s.last_seen_at, s.expires_at, s.remember, \
-             s.credential_version AS session_credential_version, s.user_agent, s.client_ip, \
-             u.username, u.password_hash, u.created_at AS user_created_at, u.last_login_at, \
-             u.credential_version, u.disabled \
-             FROM sessions AS s JOIN users AS u ON u.id = s.user_id \
-             WHERE s.id = ?",
-        )
-        .bind(id.as_bytes().as_slice())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(storage)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        Ok(Some((columns::session(&row, *id)?, columns::user(&row)?)))
+        self.read(|connection| {
+            first_row(
+                connection,
+                concat!(
+                    "SELECT ",
+                    session_columns!("s."),
+                    ", ",
+                    user_columns!("u."),
+                    " FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ?"
+                ),
+                [id.as_bytes().as_slice()],
+                |row| {
+                    let mut cells = Cells::new(row);
+                    Ok((cells.session(*id)?, cells.user()?))
+                },
+            )
+        })
     }
 
     async fn touch_session(&self, id: &SessionId, at: OffsetDateTime) -> Result<(), StorageError> {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
-            .bind(millis(at)?)
-            .bind(id.as_bytes().as_slice())
-            .execute(&self.pool)
-            .await
+        let id = *id.as_bytes();
+        let at = millis(at)?;
+        self.write(move |connection| {
+            execute(
+                connection,
+                "UPDATE sessions SET last_seen_at = ? WHERE id = ?",
+                params![at, id],
+            )
             .map(|_| ())
-            .map_err(storage)
+        })
+        .await
     }
 
     async fn delete_session(&self, id: &SessionId) -> Result<bool, StorageError> {
-        sqlx::query("DELETE FROM sessions WHERE id = ?")
-            .bind(id.as_bytes().as_slice())
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected() > 0)
-            .map_err(storage)
+        let id = *id.as_bytes();
+        self.write(move |connection| {
+            execute(connection, "DELETE FROM sessions WHERE id = ?", [id])
+                .map(|changed| changed > 0)
+        })
+        .await
     }
 
     async fn delete_user_sessions(&self, user_id: UserId) -> Result<u64, StorageError> {
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
-            .bind(user_id.to_string())
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(storage)
+        self.write(move |connection| {
+            execute(
+                connection,
+                "DELETE FROM sessions WHERE user_id = ?",
+                [user_id.to_string()],
+            )
+            .map(rows_to_u64)
+        })
+        .await
     }
 
     async fn user_sessions(&self, user_id: UserId) -> Result<Vec<Session>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, created_at AS session_created_at, authenticated_at, \
-             last_seen_at, expires_at, remember, credential_version AS session_credential_version, \
-             user_agent, client_ip FROM sessions WHERE user_id = ? ORDER BY created_at",
-        )
-        .bind(user_id.to_string())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(storage)?;
-        rows.iter()
-            .map(|row| columns::session(row, columns::session_id(row, "id")?))
-            .collect()
+        self.read(|connection| {
+            all_rows(
+                connection,
+                concat!(
+                    "SELECT id, ",
+                    session_columns!(""),
+                    " FROM sessions WHERE user_id = ? ORDER BY created_at"
+                ),
+                [user_id.to_string()],
+                |row| {
+                    let mut cells = Cells::new(row);
+                    let id = cells.session_id("id")?;
+                    cells.session(id)
+                },
+            )
+        })
     }
 
     async fn delete_other_sessions(
@@ -105,23 +122,35 @@ impl SessionRepository for SqliteStore {
         user_id: UserId,
         keep: &SessionId,
     ) -> Result<u64, StorageError> {
-        sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id <> ?")
-            .bind(user_id.to_string())
-            .bind(keep.as_bytes().as_slice())
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(storage)
+        let keep = *keep.as_bytes();
+        self.write(move |connection| {
+            execute(
+                connection,
+                "DELETE FROM sessions WHERE user_id = ? AND id <> ?",
+                params![user_id.to_string(), keep],
+            )
+            .map(rows_to_u64)
+        })
+        .await
     }
 
     /// Deletes the sessions that are no longer live at `now`: those whose
     /// `expires_at` is at or before it.
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64, StorageError> {
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-            .bind(millis(now)?)
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(storage)
+        let now = millis(now)?;
+        self.write(move |connection| {
+            execute(
+                connection,
+                "DELETE FROM sessions WHERE expires_at <= ?",
+                [now],
+            )
+            .map(rows_to_u64)
+        })
+        .await
     }
+}
+
+/// A count of changed rows, as the port reports it.
+fn rows_to_u64(rows: usize) -> u64 {
+    u64::try_from(rows).unwrap_or(u64::MAX)
 }

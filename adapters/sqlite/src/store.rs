@@ -1,37 +1,73 @@
-//! Opening and closing the database.
+//! Opening and closing the database, and how a query reaches a connection.
+//!
+//! Reads run inline, on the caller's thread, on one of a fixed set of read
+//! connections: in WAL mode a reader never waits for a writer, and the hot
+//! reads (a session with its account, an account by name) are point lookups
+//! on an index that take microseconds, far less than handing them to another
+//! thread and back. Writes can wait for another process's write lock (up to
+//! the busy timeout), so they run on Tokio's blocking pool, one at a time, on
+//! the one write connection.
 
-use std::{path::Path, time::Duration};
+use std::{
+    path::Path,
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError, TryLockError,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use latch_domain::StorageError;
-use sqlx::{
-    SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
+use rusqlite::{Connection, OpenFlags};
 
 use crate::{
     error::{SqliteStoreError, storage},
     migrations,
 };
 
-/// How long a connection waits for another's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write waits for another connection's write lock before giving up.
+const WRITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Accounts and sessions in an SQLite file. Clones share one connection pool.
+/// How long a read waits when the file is briefly locked (only a WAL recovery
+/// or a checkpoint restart can do that): short, since it waits on the
+/// caller's thread.
+const READ_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Prepared statements kept per connection: more than this adapter has.
+const STATEMENT_CACHE: usize = 32;
+
+/// Accounts and sessions in an SQLite file. Clones share the connections.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pub(crate) pool: SqlitePool,
+    connections: Arc<Connections>,
+}
+
+/// A connection is `None` once the store is closed.
+type Slot = Mutex<Option<Connection>>;
+
+#[derive(Debug)]
+struct Connections {
+    writer: Slot,
+    readers: Box<[Slot]>,
+    next_reader: AtomicUsize,
 }
 
 impl SqliteStore {
-    /// Opens the database at `path` with a pool of at most `max_connections`
-    /// (at least one), creating its directory and the file on first run and
-    /// bringing its schema up to date.
+    /// Opens the database at `path` with `read_connections` connections for
+    /// reads (at least one) and one for writes, creating its directory and
+    /// the file on first run and bringing its schema up to date.
     ///
-    /// The file is in WAL mode with `synchronous=NORMAL`, foreign keys on and
-    /// a busy timeout of five seconds.
-    pub async fn open(path: &Path, max_connections: u32) -> Result<Self, StorageError> {
+    /// The file is in WAL mode with `synchronous=NORMAL` and foreign keys on;
+    /// writes wait up to five seconds for another process's write lock.
+    pub async fn open(path: &Path, read_connections: u32) -> Result<Self, StorageError> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path, read_connections))
+            .await
+            .map_err(StorageError::new)?
+    }
+
+    fn open_blocking(path: &Path, read_connections: u32) -> Result<Self, StorageError> {
         if let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            // Once, at start-up: blocking briefly here is harmless.
             std::fs::create_dir_all(directory).map_err(|source| {
                 SqliteStoreError::CreateDirectory {
                     path: directory.to_owned(),
@@ -39,32 +75,103 @@ impl SqliteStore {
                 }
             })?;
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections.max(1))
-            // The connections are threads of this process, not sockets that
-            // can break: pinging one before each use would only add a round
-            // trip to its thread per query.
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
+        let mut writer = connect(path, WRITE_BUSY_TIMEOUT)?;
+        let journal_mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
             .map_err(storage)?;
-        if let Err(error) = migrations::apply(&pool).await {
-            pool.close().await;
-            return Err(error);
+        if !journal_mode.eq_ignore_ascii_case("wal") {
+            return Err(SqliteStoreError::NoWal(journal_mode).into());
         }
-        Ok(Self { pool })
+        writer
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(storage)?;
+        writer
+            .pragma_update(None, "foreign_keys", true)
+            .map_err(storage)?;
+        migrations::apply(&mut writer)?;
+        let readers = (0..read_connections.max(1))
+            .map(|_| {
+                let reader = connect(path, READ_BUSY_TIMEOUT)?;
+                reader
+                    .pragma_update(None, "query_only", true)
+                    .map_err(storage)?;
+                Ok(Mutex::new(Some(reader)))
+            })
+            .collect::<Result<_, StorageError>>()?;
+        Ok(Self {
+            connections: Arc::new(Connections {
+                writer: Mutex::new(Some(writer)),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
     }
 
-    /// Closes every connection, waiting for those in use to be returned; for
+    /// Runs `query` on a free read connection, on this thread.
+    pub(crate) fn read<T>(
+        &self,
+        query: impl FnOnce(&Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let readers = &self.connections.readers;
+        let first = self.connections.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
+        let free = (0..readers.len()).find_map(|offset| {
+            match readers[(first + offset) % readers.len()].try_lock() {
+                Ok(guard) => Some(guard),
+                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            }
+        });
+        // Every reader busy: queue behind one; reads hold it for microseconds.
+        let guard = free.unwrap_or_else(|| lock(&readers[first]));
+        query(guard.as_ref().ok_or_else(closed)?)
+    }
+
+    /// Runs `statement` on the write connection, on the blocking pool.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        statement: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let connections = Arc::clone(&self.connections);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = lock(&connections.writer);
+            statement(guard.as_mut().ok_or_else(closed)?)
+        })
+        .await
+        .map_err(StorageError::new)?
+    }
+
+    /// Closes every connection, waiting for those in use to finish; for
     /// graceful shutdown. Calls made afterwards fail with a storage error.
     pub async fn close(&self) {
-        self.pool.close().await;
+        let connections = Arc::clone(&self.connections);
+        let closing = tokio::task::spawn_blocking(move || {
+            for slot in std::iter::once(&connections.writer).chain(connections.readers.iter()) {
+                drop(lock(slot).take());
+            }
+        });
+        // Closing cannot fail in a way a caller could act on.
+        let _ = closing.await;
     }
+}
+
+/// Opens one connection that reuses up to [`STATEMENT_CACHE`] prepared
+/// statements.
+fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection, StorageError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).map_err(storage)?;
+    connection.busy_timeout(busy_timeout).map_err(storage)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
+}
+
+/// A poisoned lock still guards a usable connection: SQLite rolls back
+/// whatever the panicking statement left open.
+fn lock(slot: &Slot) -> MutexGuard<'_, Option<Connection>> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn closed() -> StorageError {
+    SqliteStoreError::Closed.into()
 }

@@ -5,20 +5,30 @@ use latch_domain::{
     PasswordHash, Session, SessionId, SessionRepository, StoreHealth, User, UserId, UserRepository,
     Username, UsernameKey,
 };
-use sqlx::Row;
+use rusqlite::{Connection, types::ValueRef};
 use tempfile::TempDir;
 use time::{Duration, OffsetDateTime};
 
 use crate::{SqliteStore, migrations};
 
-async fn pragma(store: &SqliteStore, name: &'static str) -> String {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA {name}")))
-        .fetch_one(&store.pool)
+/// A setting of one of the store's connections, as text.
+fn pragma(connection: &Connection, name: &str) -> String {
+    connection
+        .pragma_query_value(None, name, |row| {
+            Ok(match row.get_ref(0)? {
+                ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
+                other => other.as_i64()?.to_string(),
+            })
+        })
+        .unwrap()
+}
+
+/// Runs SQL on the store's write connection.
+async fn write_sql(store: &SqliteStore, sql: &'static str) {
+    store
+        .write(move |connection| connection.execute_batch(sql).map_err(crate::error::storage))
         .await
         .unwrap();
-    row.try_get::<String, _>(0)
-        .or_else(|_| row.try_get::<i64, _>(0).map(|value| value.to_string()))
-        .unwrap()
 }
 
 fn alice() -> User {
@@ -39,14 +49,33 @@ async fn the_first_run_creates_directory_and_file_with_the_right_settings() {
     let path = dir.path().join("nested/data/latch.db");
     let store = SqliteStore::open(&path, 2).await.unwrap();
     assert!(path.is_file());
-    assert_eq!(pragma(&store, "journal_mode").await, "wal");
-    assert_eq!(pragma(&store, "foreign_keys").await, "1");
-    assert_eq!(pragma(&store, "synchronous").await, "1", "NORMAL");
-    assert_eq!(pragma(&store, "busy_timeout").await, "5000");
-    assert_eq!(
-        pragma(&store, "user_version").await,
-        migrations::latest().to_string()
-    );
+    let writer = store
+        .write(|connection| {
+            Ok([
+                "journal_mode",
+                "foreign_keys",
+                "synchronous",
+                "busy_timeout",
+                "user_version",
+            ]
+            .map(|name| pragma(connection, name)))
+        })
+        .await
+        .unwrap();
+    assert_eq!(writer[0], "wal");
+    assert_eq!(writer[1], "1");
+    assert_eq!(writer[2], "1", "NORMAL");
+    assert_eq!(writer[3], "5000");
+    assert_eq!(writer[4], migrations::latest().to_string());
+    for _ in 0..2 {
+        let reader = store
+            .read(|connection| {
+                Ok(["journal_mode", "query_only", "busy_timeout"]
+                    .map(|name| pragma(connection, name)))
+            })
+            .unwrap();
+        assert_eq!(reader, ["wal", "1", "250"]);
+    }
     store.close().await;
 }
 
@@ -59,10 +88,10 @@ async fn reopening_keeps_the_data_and_the_schema_version() {
     store.close().await;
 
     let store = SqliteStore::open(&path, 1).await.unwrap();
-    assert_eq!(
-        pragma(&store, "user_version").await,
-        migrations::latest().to_string()
-    );
+    let version = store
+        .read(|connection| Ok(pragma(connection, "user_version")))
+        .unwrap();
+    assert_eq!(version, migrations::latest().to_string());
     assert_eq!(store.user_by_id(alice().id).await.unwrap(), Some(alice()));
     store.close().await;
 }
@@ -72,10 +101,7 @@ async fn a_database_from_a_newer_build_is_refused() {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("latch.db");
     let store = SqliteStore::open(&path, 1).await.unwrap();
-    sqlx::raw_sql("PRAGMA user_version = 999")
-        .execute(&store.pool)
-        .await
-        .unwrap();
+    write_sql(&store, "PRAGMA user_version = 999").await;
     store.close().await;
 
     let error = SqliteStore::open(&path, 1).await.unwrap_err();
@@ -99,13 +125,12 @@ async fn corrupt_rows_are_storage_errors_not_panics() {
     let store = SqliteStore::open(&dir.path().join("latch.db"), 1)
         .await
         .unwrap();
-    sqlx::raw_sql(
+    write_sql(
+        &store,
         "INSERT INTO users VALUES ('not-a-uuid', 'bob', 'bob', 'hash', 0, NULL, 0, 0);
          INSERT INTO users VALUES ('00000000-0000-4000-8000-000000000001', 'eve', 'eve', 'hash', 9223372036854775807, NULL, 0, 0);",
     )
-    .execute(&store.pool)
-    .await
-    .unwrap();
+    .await;
 
     let bad_id = store.user_by_key(&UsernameKey::from_input("bob")).await;
     assert!(bad_id.unwrap_err().to_string().contains("user_id"));
@@ -139,15 +164,15 @@ async fn deleting_an_account_deletes_its_sessions() {
     };
     store.insert_session(&session).await.unwrap();
 
-    sqlx::raw_sql("DELETE FROM users")
-        .execute(&store.pool)
-        .await
+    write_sql(&store, "DELETE FROM users").await;
+    let left: i64 = store
+        .read(|connection| {
+            connection
+                .query_row("SELECT count(*) FROM sessions", [], |row| row.get(0))
+                .map_err(crate::error::storage)
+        })
         .unwrap();
-    let left: (i64,) = sqlx::query_as("SELECT count(*) FROM sessions")
-        .fetch_one(&store.pool)
-        .await
-        .unwrap();
-    assert_eq!(left.0, 0);
+    assert_eq!(left, 0);
 }
 
 #[tokio::test]
@@ -180,4 +205,24 @@ async fn a_closed_store_fails_instead_of_hanging() {
     store.ping().await.unwrap();
     store.close().await;
     assert!(store.ping().await.is_err());
+    assert!(store.user_by_id(alice().id).await.is_err(), "a read");
+    assert!(store.insert_user(&alice()).await.is_err(), "a write");
+}
+
+#[tokio::test]
+async fn reads_go_on_while_another_process_holds_the_write_lock() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("latch.db");
+    let store = SqliteStore::open(&path, 1).await.unwrap();
+    store.insert_user(&alice()).await.unwrap();
+    let intruder = Connection::open(&path).unwrap();
+    intruder
+        .execute_batch("BEGIN IMMEDIATE; DELETE FROM users;")
+        .unwrap();
+
+    let alice = alice();
+    let key = alice.username.key();
+    assert_eq!(store.user_by_key(&key).await.unwrap(), Some(alice.clone()));
+    intruder.execute_batch("COMMIT").unwrap();
+    assert_eq!(store.user_by_key(&key).await.unwrap(), None);
 }

@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use latch_domain::{
     InsertUserError, PasswordHash, StorageError, User, UserId, UserRepository, UsernameKey,
 };
-use sqlx::error::ErrorKind;
+use rusqlite::{ErrorCode, Row, params};
 use time::OffsetDateTime;
 
 use crate::{
-    columns::{self, millis},
+    columns::{Cells, millis, user_columns},
     error::storage,
+    statements::{all_rows, execute, first_row},
     store::SqliteStore,
 };
 
@@ -17,81 +18,109 @@ use crate::{
 /// besides the primary key).
 const USERNAME_KEY_CLASH: &str = "users.username_key";
 
-/// The start of a query for the columns [`columns::user`] reads.
+/// The start of a query for an account's columns.
 macro_rules! select_user {
     () => {
-        "SELECT id AS user_id, username, password_hash, \
-         created_at AS user_created_at, last_login_at, credential_version, disabled FROM users"
+        concat!("SELECT ", user_columns!(""), " FROM users")
     };
+}
+
+/// Reads an account from a row of [`select_user!`].
+fn user(row: &Row<'_>) -> Result<User, StorageError> {
+    Cells::new(row).user()
+}
+
+/// Whether an insert failed only because the username key is taken.
+fn is_username_clash(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, Some(message))
+            if failure.code == ErrorCode::ConstraintViolation
+                && message.contains(USERNAME_KEY_CLASH)
+    )
 }
 
 #[async_trait]
 impl UserRepository for SqliteStore {
     async fn insert_user(&self, user: &User) -> Result<(), InsertUserError> {
-        let inserted = sqlx::query(
-            "INSERT INTO users \
-             (id, username, username_key, password_hash, created_at, last_login_at, \
-              credential_version, disabled) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(user.id.to_string())
-        .bind(user.username.as_str())
-        .bind(user.username.key().as_str())
-        .bind(user.password_hash.as_str())
-        .bind(millis(user.created_at)?)
-        .bind(user.last_login_at.map(millis).transpose()?)
-        .bind(i64::from(user.credential_version))
-        .bind(user.disabled)
-        .execute(&self.pool)
-        .await;
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(error))
-                if error.kind() == ErrorKind::UniqueViolation
-                    && error.message().contains(USERNAME_KEY_CLASH) =>
-            {
-                Err(InsertUserError::UsernameTaken)
+        let values = (
+            user.id.to_string(),
+            user.username.as_str().to_owned(),
+            user.username.key().as_str().to_owned(),
+            user.password_hash.as_str().to_owned(),
+            millis(user.created_at)?,
+            user.last_login_at.map(millis).transpose()?,
+            i64::from(user.credential_version),
+            user.disabled,
+        );
+        self.write(move |connection| {
+            let inserted = connection
+                .prepare_cached(
+                    "INSERT INTO users \
+                     (id, username, username_key, password_hash, created_at, last_login_at, \
+                      credential_version, disabled) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .and_then(|mut statement| statement.execute(values));
+            Ok(inserted)
+        })
+        .await?
+        .map(|_| ())
+        .map_err(|error| {
+            if is_username_clash(&error) {
+                InsertUserError::UsernameTaken
+            } else {
+                storage(error).into()
             }
-            Err(error) => Err(storage(error).into()),
-        }
+        })
     }
 
     async fn user_by_key(&self, key: &UsernameKey) -> Result<Option<User>, StorageError> {
-        let row = sqlx::query(concat!(select_user!(), " WHERE username_key = ?"))
-            .bind(key.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(storage)?;
-        row.as_ref().map(columns::user).transpose()
+        self.read(|connection| {
+            first_row(
+                connection,
+                concat!(select_user!(), " WHERE username_key = ?"),
+                [key.as_str()],
+                user,
+            )
+        })
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError> {
-        let row = sqlx::query(concat!(select_user!(), " WHERE id = ?"))
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(storage)?;
-        row.as_ref().map(columns::user).transpose()
+        self.read(|connection| {
+            first_row(
+                connection,
+                concat!(select_user!(), " WHERE id = ?"),
+                [id.to_string()],
+                user,
+            )
+        })
     }
 
     async fn record_sign_in(&self, id: UserId, at: OffsetDateTime) -> Result<(), StorageError> {
-        sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
-            .bind(millis(at)?)
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await
+        let at = millis(at)?;
+        self.write(move |connection| {
+            execute(
+                connection,
+                "UPDATE users SET last_login_at = ? WHERE id = ?",
+                params![at, id.to_string()],
+            )
             .map(|_| ())
-            .map_err(storage)
+        })
+        .await
     }
 
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), StorageError> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(hash.as_str())
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await
+        let hash = hash.as_str().to_owned();
+        self.write(move |connection| {
+            execute(
+                connection,
+                "UPDATE users SET password_hash = ? WHERE id = ?",
+                params![hash, id.to_string()],
+            )
             .map(|_| ())
-            .map_err(storage)
+        })
+        .await
     }
 
     /// One statement: the new hash and the next credential version together.
@@ -100,17 +129,17 @@ impl UserRepository for SqliteStore {
         id: UserId,
         hash: &PasswordHash,
     ) -> Result<Option<u32>, StorageError> {
-        let row = sqlx::query(
-            "UPDATE users SET password_hash = ?, credential_version = credential_version + 1 \
-             WHERE id = ? RETURNING credential_version",
-        )
-        .bind(hash.as_str())
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
+        let hash = hash.as_str().to_owned();
+        self.write(move |connection| {
+            first_row(
+                connection,
+                "UPDATE users SET password_hash = ?, credential_version = credential_version + 1 \
+                 WHERE id = ? RETURNING credential_version",
+                params![hash, id.to_string()],
+                |row| Cells::new(row).count("credential_version"),
+            )
+        })
         .await
-        .map_err(storage)?;
-        row.map(|row| columns::count(&row, "credential_version"))
-            .transpose()
     }
 
     async fn users_page<'a>(
@@ -119,35 +148,41 @@ impl UserRepository for SqliteStore {
         limit: u32,
     ) -> Result<Vec<User>, StorageError> {
         // SQLite's BINARY collation compares UTF-8 bytes, as the port asks.
-        let rows = sqlx::query(concat!(
-            select_user!(),
-            " WHERE ?1 IS NULL OR username_key > ?1 ORDER BY username_key LIMIT ?2"
-        ))
-        .bind(after.map(UsernameKey::as_str))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(storage)?;
-        rows.iter().map(columns::user).collect()
+        self.read(|connection| {
+            all_rows(
+                connection,
+                concat!(
+                    select_user!(),
+                    " WHERE ?1 IS NULL OR username_key > ?1 ORDER BY username_key LIMIT ?2"
+                ),
+                params![after.map(UsernameKey::as_str), i64::from(limit)],
+                user,
+            )
+        })
     }
 
     async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<bool, StorageError> {
-        sqlx::query("UPDATE users SET disabled = ? WHERE id = ?")
-            .bind(disabled)
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected() > 0)
-            .map_err(storage)
+        self.write(move |connection| {
+            execute(
+                connection,
+                "UPDATE users SET disabled = ? WHERE id = ?",
+                params![disabled, id.to_string()],
+            )
+            .map(|changed| changed > 0)
+        })
+        .await
     }
 
     /// The account's sessions go with it (`ON DELETE CASCADE`).
     async fn delete_user(&self, id: UserId) -> Result<bool, StorageError> {
-        sqlx::query("DELETE FROM users WHERE id = ?")
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await
-            .map(|done| done.rows_affected() > 0)
-            .map_err(storage)
+        self.write(move |connection| {
+            execute(
+                connection,
+                "DELETE FROM users WHERE id = ?",
+                [id.to_string()],
+            )
+            .map(|changed| changed > 0)
+        })
+        .await
     }
 }

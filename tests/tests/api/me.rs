@@ -649,8 +649,8 @@ async fn password_checks_spend_the_sign_in_allowance() {
 }
 
 /// Runs one SQL statement on a connection of the test's own.
-async fn execute(connection: &mut sqlx::SqliteConnection, statement: &'static str) {
-    sqlx::query(statement).execute(connection).await.unwrap();
+fn execute(connection: &rusqlite::Connection, statement: &'static str) {
+    connection.execute_batch(statement).unwrap();
 }
 
 #[tokio::test]
@@ -659,19 +659,15 @@ async fn account_management_on_a_failing_store_is_503() {
     let api = Api::new(&server);
     let token = api.token_for("alice").await;
     let database = server.data_dir().join("latch.db");
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&database);
-    let mut connection = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options)
-        .await
-        .unwrap();
+    let connection = rusqlite::Connection::open(&database).unwrap();
 
     // A session row the store cannot read: the caller's own session still
     // opens, but listing the account's sessions fails.
     execute(
-        &mut connection,
+        &connection,
         "INSERT INTO sessions (id, user_id, created_at, expires_at) \
          SELECT randomblob(32), id, 9223372036854775807, 9223372036854775807 FROM users",
-    )
-    .await;
+    );
     assert!(api.works(&token).await);
     assert_problem(
         api.sessions(&token).await,
@@ -688,23 +684,20 @@ async fn account_management_on_a_failing_store_is_503() {
 
     // Writes that the store refuses.
     execute(
-        &mut connection,
+        &connection,
         "CREATE TRIGGER no_session_deletes BEFORE DELETE ON sessions \
          BEGIN SELECT RAISE(ABORT, 'refused'); END",
-    )
-    .await;
+    );
     execute(
-        &mut connection,
+        &connection,
         "CREATE TRIGGER no_user_writes BEFORE UPDATE ON users \
          BEGIN SELECT RAISE(ABORT, 'refused'); END",
-    )
-    .await;
+    );
     execute(
-        &mut connection,
+        &connection,
         "CREATE TRIGGER no_user_deletes BEFORE DELETE ON users \
          BEGIN SELECT RAISE(ABORT, 'refused'); END",
-    )
-    .await;
+    );
     assert_problem(
         api.end_other_sessions(&token).await,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -726,7 +719,7 @@ async fn account_management_on_a_failing_store_is_503() {
     assert!(api.works(&token).await, "nothing changed");
 
     // A store that cannot even say who the caller is.
-    execute(&mut connection, "DROP TABLE sessions").await;
+    execute(&connection, "DROP TABLE sessions");
     for response in [
         api.change_password(&token, PASSWORD, NEW_PASSWORD).await,
         api.sessions(&token).await,
