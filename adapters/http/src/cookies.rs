@@ -1,5 +1,5 @@
-//! The cookies Latch sets: the session, the CSRF key (set by Poem's `Csrf`
-//! middleware, named here) and one-time flash messages.
+//! The cookies Latch sets: the session, the CSRF secret (made and checked
+//! by [`crate::csrf`]) and one-time flash messages.
 
 use std::time::Duration;
 
@@ -130,7 +130,18 @@ impl CookiePolicy {
         self.expire(jar, self.session_cookie_name());
     }
 
-    /// Drops the CSRF key so the next page gets a new one: tokens do not
+    /// The CSRF secret the client sent, as sent.
+    pub(crate) fn csrf_secret(&self, jar: &CookieJar) -> Option<String> {
+        jar.get(self.csrf_cookie_name())
+            .map(|cookie| cookie.value_str().to_owned())
+    }
+
+    /// Hands the client a new CSRF secret, for as long as the browser runs.
+    pub(crate) fn set_csrf_secret(&self, jar: &CookieJar, secret: &str) {
+        jar.add(self.cookie(self.csrf_cookie_name(), secret));
+    }
+
+    /// Drops the CSRF secret so the next page gets a new one: tokens do not
     /// survive a change of who is signed in.
     pub(crate) fn rotate_csrf(&self, jar: &CookieJar) {
         self.expire(jar, self.csrf_cookie_name());

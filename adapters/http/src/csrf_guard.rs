@@ -1,16 +1,17 @@
 //! Every state-changing request must carry a valid CSRF token: the
-//! `csrf_token` form field or the `X-CSRF-Token` header. Poem's `Csrf`
-//! middleware issues and checks the tokens; this guard makes the check
-//! mandatory for every unsafe method, so no handler can forget it.
+//! `csrf_token` form field or the `X-CSRF-Token` header. [`crate::csrf`]
+//! issues and checks the tokens; this guard makes the check mandatory for
+//! every unsafe method, so no handler can forget it.
 
 use std::sync::Arc;
 
 use poem::{
     Endpoint, Error, IntoResponse, Request, Response, Result,
     http::{StatusCode, header},
-    web::CsrfVerifier,
 };
 use serde::Deserialize;
+
+use crate::csrf::CsrfToken;
 
 /// The form field that carries the token.
 #[derive(Deserialize)]
@@ -41,8 +42,8 @@ pub(crate) async fn require_csrf_token<E: Endpoint>(
         }
         None => None,
     };
-    let valid = match (token, req.extensions().get::<CsrfVerifier>()) {
-        (Some(token), Some(verifier)) => verifier.is_valid(&token),
+    let valid = match (token, req.extensions().get::<CsrfToken>()) {
+        (Some(token), Some(csrf)) => csrf.is_valid(&token),
         _ => false,
     };
     if !valid {

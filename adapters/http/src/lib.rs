@@ -11,6 +11,7 @@ mod audit;
 mod body_limit;
 mod client_ip;
 mod cookies;
+mod csrf;
 mod csrf_guard;
 mod error_pages;
 #[doc(hidden)]
@@ -29,11 +30,12 @@ pub use telemetry::{REQUEST_ID_HEADER, TelemetrySettings, with_telemetry};
 use std::sync::Arc;
 
 use latch_domain::{Authenticator, StoreHealth};
-use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get, middleware::Csrf};
+use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get};
 
 use crate::{
     body_limit::BodyLimit,
     cookies::CookiePolicy,
+    csrf::CsrfProtection,
     rate_limit::{RateLimiter, RateLimits},
     render::PageRenderer,
 };
@@ -61,8 +63,8 @@ pub struct Services {
 pub struct WebSettings {
     /// Mark cookies `Secure` (and give them the `__Host-` prefix); send HSTS.
     pub cookie_secure: bool,
-    /// The 32-byte key that encrypts and authenticates CSRF tokens; every
-    /// instance behind one load balancer needs the same.
+    /// The 32-byte key that signs CSRF tokens; every instance behind one
+    /// load balancer needs the same.
     pub csrf_key: [u8; 32],
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -86,13 +88,7 @@ pub(crate) struct AppState {
 /// JSON API under `/api` and its documentation under `/api/docs`.
 pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'static> {
     let cookies = CookiePolicy::new(settings.cookie_secure);
-    let csrf = || {
-        Csrf::new()
-            .cookie_name(cookies.csrf_cookie_name())
-            .key(settings.csrf_key)
-            .secure(settings.cookie_secure)
-            .http_only(true)
-    };
+    let csrf = CsrfProtection::new(&settings.csrf_key, cookies.clone());
     let state = Arc::new(AppState {
         services: services.clone(),
         cookies: cookies.clone(),
@@ -108,7 +104,7 @@ pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'stati
     let pages = pages::routes()
         .around(visitor::resolve_visitor)
         .around(csrf_guard::require_csrf_token)
-        .with(csrf());
+        .with(csrf.clone());
     let site = Route::new()
         .at("/health/live", get(health::live))
         .at("/health/ready", get(health::ready))
@@ -118,7 +114,7 @@ pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'stati
         .catch_all_error(error_pages::renderer(services.pages))
         .with(security_headers::strict(secure));
     let api = api::routes()
-        .with(csrf())
+        .with(csrf)
         .with(BodyLimit::new(max_body))
         .catch_all_error(api::problem_response)
         .with(security_headers::strict(secure))

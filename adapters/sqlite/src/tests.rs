@@ -222,7 +222,7 @@ async fn reads_go_on_while_another_process_holds_the_write_lock() {
 
     let alice = alice();
     let key = alice.username.key();
-    assert_eq!(store.user_by_key(&key).await.unwrap(), Some(alice.clone()));
+    assert_eq!(store.user_by_key(key).await.unwrap(), Some(alice.clone()));
     intruder.execute_batch("COMMIT").unwrap();
-    assert_eq!(store.user_by_key(&key).await.unwrap(), None);
+    assert_eq!(store.user_by_key(key).await.unwrap(), None);
 }

@@ -6,14 +6,14 @@
 use std::{net::IpAddr, sync::Arc};
 
 use latch_domain::{SessionToken, SignedIn};
-use poem::{FromRequest, Request, RequestBody, Result, web::CsrfVerifier};
+use poem::{FromRequest, Request, RequestBody, Result};
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions,
     registry::{MetaSecurityScheme, Registry},
 };
 
 use super::problem::{Code, Problem, ProblemError};
-use crate::AppState;
+use crate::{AppState, csrf::CsrfToken};
 
 /// The name of the bearer scheme in the OpenAPI document.
 const BEARER_SCHEME: &str = "bearer";
@@ -137,9 +137,9 @@ impl<'a> ApiExtractor<'a> for Caller {
                 if !req.method().is_safe() {
                     let valid = match (
                         req.header("x-csrf-token"),
-                        req.extensions().get::<CsrfVerifier>(),
+                        req.extensions().get::<CsrfToken>(),
                     ) {
-                        (Some(csrf), Some(verifier)) => verifier.is_valid(csrf),
+                        (Some(token), Some(csrf)) => csrf.is_valid(token),
                         _ => false,
                     };
                     if !valid {

@@ -17,19 +17,20 @@ use poem::{
     Error, FromRequest, IntoResponse, Request, RequestBody, Response, Result, Route, get, handler,
     http::{StatusCode, header},
     post,
-    web::{CsrfToken, Path, Redirect, cookie::CookieJar},
+    web::{Path, Redirect, cookie::CookieJar},
 };
 
 use crate::{
     AppState,
     cookies::Flash,
+    csrf::CsrfToken,
     error_pages,
     rate_limit::{RateLimiter, retry_after_seconds},
     render::{Page, PageContext},
     visitor::Visitor,
 };
 
-/// The page routes; they expect the `Csrf`, CSRF-guard and visitor
+/// The page routes; they expect the CSRF, CSRF-guard and visitor
 /// middleware around them.
 pub(crate) fn routes() -> Route {
     Route::new()
@@ -113,9 +114,10 @@ impl Ui<'_> {
     /// Renders a page in the layout, with any pending flash message.
     fn render(&self, status: StatusCode, page: Page<'_>) -> Result<Response> {
         let flash = self.state.cookies.take_flash(self.jar).map(Flash::message);
+        let csrf_token = self.csrf.masked();
         let context = PageContext {
             user: self.visitor.username(),
-            csrf_token: &self.csrf.0,
+            csrf_token: &csrf_token,
             flash,
         };
         let html = self
