@@ -20,6 +20,7 @@
 #   1. GET /health/live, the ceiling for a page;
 #   2. GET / anonymous;
 #   3. GET / and GET /account with a session cookie (10 sessions stored);
+#      1 to 3 run in turns, three times, and each is the median of its runs;
 #   4. POST /login with the right password, beside cores / t_hash, where
 #      t_hash is the median time of one Argon2id hash with the configured
 #      costs, measured in this run;
@@ -229,10 +230,15 @@ use_server main
 sign_in_sessions 10
 main_tokens=("${tokens[@]}")
 
-run_wrk health plain.lua /health/live
-run_wrk home_anonymous plain.lua /
-run_wrk home_signed_in signed_in.lua / latch_session "${main_tokens[@]}"
-run_wrk account_signed_in signed_in.lua /account latch_session "${main_tokens[@]}"
+# Figures 1 to 3 in turns, three times, so that a change in the machine's
+# load hits them all alike; each figure is the median of its three runs.
+page_rounds=(1 2 3)
+for round in "${page_rounds[@]}"; do
+    run_wrk "health_$round" plain.lua /health/live
+    run_wrk "home_anonymous_$round" plain.lua /
+    run_wrk "home_signed_in_$round" signed_in.lua / latch_session "${main_tokens[@]}"
+    run_wrk "account_signed_in_$round" signed_in.lua /account latch_session "${main_tokens[@]}"
+done
 
 log "seeding 100,000 sessions through the store"
 create_account many bench
@@ -306,10 +312,12 @@ for run in "$work"/wrk/*.out; do
 done
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 
-health_rps=$(figure health rps)
-home_anonymous_rps=$(figure home_anonymous rps)
-home_signed_in_rps=$(figure home_signed_in rps)
-account_signed_in_rps=$(figure account_signed_in rps)
+# The median over the page rounds of FIGURE in the runs NAME_1, NAME_2...
+page_median() { for round in "${page_rounds[@]}"; do figure "${1}_$round" "$2"; done | median; }
+health_rps=$(page_median health rps)
+home_anonymous_rps=$(page_median home_anonymous rps)
+home_signed_in_rps=$(page_median home_signed_in rps)
+account_signed_in_rps=$(page_median account_signed_in rps)
 ten_sessions_rps=$(for round in "${rounds[@]}"; do figure "ten_sessions_$round" rps; done | median)
 many_sessions_rps=$(for round in "${rounds[@]}"; do figure "many_sessions_$round" rps; done | median)
 login_rps=$(figure login rps)
@@ -360,8 +368,9 @@ cat >"$root/BENCHMARKS.md" <<EOF
 Measured by \`scripts/bench.sh ${seconds}s $connections\` on $(date -u '+%Y-%m-%d %H:%M UTC'):
 $cores cores ($cpu_model), wrk and the server on the same cores, SQLite
 store, Argon2id $argon2. Each wrk run lasts ${seconds} s with $connections
-connections. Load average (1, 5, 15 minutes) when the measuring began:
-$load_before; from then on the benchmark itself keeps both cores busy.
+connections; figures 1 to 3 are medians of three runs each, taken in turns.
+Load average (1, 5, 15 minutes) when the measuring began: $load_before;
+from then on the benchmark itself keeps both cores busy.
 
 | # | Figure | Measured | Target | Met |
 | --- | --- | --- | --- | --- |

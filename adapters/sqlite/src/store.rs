@@ -49,7 +49,8 @@ type Slot = Mutex<Option<Connection>>;
 struct Connections {
     writer: Slot,
     readers: Box<[Slot]>,
-    next_reader: AtomicUsize,
+    /// Which reader to queue behind when all are busy, round robin.
+    next_busy: AtomicUsize,
 }
 
 impl SqliteStore {
@@ -102,27 +103,29 @@ impl SqliteStore {
             connections: Arc::new(Connections {
                 writer: Mutex::new(Some(writer)),
                 readers,
-                next_reader: AtomicUsize::new(0),
+                next_busy: AtomicUsize::new(0),
             }),
         })
     }
 
-    /// Runs `query` on a free read connection, on this thread.
+    /// Runs `query` on the first free read connection, on this thread.
+    /// Taking the first keeps the few connections in use (about one per
+    /// worker thread) warm in the CPU's caches.
     pub(crate) fn read<T>(
         &self,
         query: impl FnOnce(&Connection) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         let readers = &self.connections.readers;
-        let first = self.connections.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
-        let free = (0..readers.len()).find_map(|offset| {
-            match readers[(first + offset) % readers.len()].try_lock() {
-                Ok(guard) => Some(guard),
-                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-                Err(TryLockError::WouldBlock) => None,
-            }
+        let free = readers.iter().find_map(|reader| match reader.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
         });
         // Every reader busy: queue behind one; reads hold it for microseconds.
-        let guard = free.unwrap_or_else(|| lock(&readers[first]));
+        let guard = free.unwrap_or_else(|| {
+            let next = self.connections.next_busy.fetch_add(1, Ordering::Relaxed);
+            lock(&readers[next % readers.len()])
+        });
         query(guard.as_ref().ok_or_else(closed)?)
     }
 
