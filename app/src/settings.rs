@@ -122,7 +122,7 @@ struct RawArgon2 {
 pub struct SqliteSettings {
     /// The database file.
     pub path: PathBuf,
-    /// Connections in the pool.
+    /// Connections for reads (writes have one more).
     pub max_connections: u32,
 }
 

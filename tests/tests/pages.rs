@@ -483,3 +483,37 @@ async fn the_csrf_token_changes_at_sign_in_and_logout() {
         "a token from before logout is dead"
     );
 }
+
+#[tokio::test]
+async fn the_csrf_secret_is_set_once_and_every_page_masks_its_token_afresh() {
+    let server = TestServer::start().await;
+    let browser = Browser::new(server.base_url());
+    let first = browser.get("/register").await;
+    let cookie = first
+        .set_cookie("latch_csrf")
+        .expect("a CSRF cookie on the first page");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let second = browser.get("/register").await;
+    assert_eq!(
+        second.set_cookie("latch_csrf"),
+        None,
+        "the secret is not sent again with every page"
+    );
+
+    let first = first.csrf_token().unwrap();
+    let second = second.csrf_token().unwrap();
+    assert_ne!(first, second, "each page masks the token afresh");
+    for (username, token) in [("alice", &first), ("bob", &second)] {
+        let created = browser
+            .post_form(
+                "/register",
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("csrf_token", token),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{username}");
+    }
+}
