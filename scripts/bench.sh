@@ -23,7 +23,9 @@
 #      1 to 3 run in turns, three times, and each is the median of its runs;
 #   4. POST /login with the right password, beside cores / t_hash, where
 #      t_hash is the median time of one Argon2id hash with the configured
-#      costs, measured in this run;
+#      costs, measured in this run while every core hashes (as during the
+#      sign-in run, when the cores share the memory Argon2 fills); the
+#      median time of a hash alone is printed beside it;
 #   5. GET / signed in while a second wrk floods POST /login;
 #   6. GET / signed in on a store holding 100,000 more sessions (added
 #      through the store adapter by the bench_fixtures example, not over
@@ -271,6 +273,7 @@ use_server main
 log "timing the hash"
 "$fixtures" hash-time 21 >"$work/hash.out"
 t_hash_ms=$(sed -n 's/^t_hash_ms=//p' "$work/hash.out")
+t_hash_alone_ms=$(sed -n 's/^t_hash_alone_ms=//p' "$work/hash.out")
 argon2=$(sed -n 's/^argon2=//p' "$work/hash.out")
 run_wrk login login.lua /login bench "$password" "$csrf_token" "$csrf_cookie"
 
@@ -343,6 +346,7 @@ results=(
     "account_signed_in_rps=$account_signed_in_rps"
     "home_signed_in_vs_health_percent=$signed_in_vs_health"
     "t_hash_ms=$t_hash_ms"
+    "t_hash_alone_ms=$t_hash_alone_ms"
     "login_rps=$login_rps"
     "login_ceiling_rps=$login_ceiling_rps"
     "login_vs_ceiling_percent=$login_vs_ceiling"
@@ -378,7 +382,7 @@ from then on the benchmark itself keeps both cores busy.
 | 2 | \`GET /\` anonymous | $home_anonymous_rps req/s | | |
 | 3 | \`GET /\` signed in (10 sessions stored) | $home_signed_in_rps req/s, $signed_in_vs_health% of (1) | at least 60% of (1) | $(meets "$signed_in_vs_health" at_least 60) |
 | 3 | \`GET /account\` signed in | $account_signed_in_rps req/s | | |
-| 4 | \`POST /login\`, right password | $login_rps logins/s, $login_vs_ceiling% of cores / t_hash = $login_ceiling_rps (t_hash = $t_hash_ms ms) | at least 80% of cores / t_hash | $(meets "$login_vs_ceiling" at_least 80) |
+| 4 | \`POST /login\`, right password | $login_rps logins/s, $login_vs_ceiling% of cores / t_hash = $login_ceiling_rps (t_hash = $t_hash_ms ms with every core hashing; $t_hash_alone_ms ms alone) | at least 80% of cores / t_hash | $(meets "$login_vs_ceiling" at_least 80) |
 | 5 | \`GET /\` signed in during a \`POST /login\` flood | p99 $flood_p99_ms ms, $flood_home_rps req/s (flood: $flood_login_rps logins/s) | p99 at most 50 ms | $(meets "$flood_p99_ms" at_most 50) |
 | 6 | \`GET /\` signed in, 100,010 sessions stored against 10 (two servers, medians of 5 runs each, taking turns) | $many_sessions_rps against $ten_sessions_rps req/s: $sessions_100k_vs_10% | at least 90% | $(meets "$sessions_100k_vs_10" at_least 90) |
 | 7 | Peak RSS of the server | $peak_rss_mib MiB | at most 160 MiB | $(meets "$peak_rss_mib" at_most 160) |
