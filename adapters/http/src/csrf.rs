@@ -130,7 +130,10 @@ impl CsrfToken {
             _ => return false,
         }
         let (mask, masked) = bytes.split_at(LEN);
-        let unmasked: Vec<u8> = mask.iter().zip(masked).map(|(m, s)| m ^ s).collect();
+        let mut unmasked = [0; LEN];
+        for (out, (mask, masked)) in unmasked.iter_mut().zip(mask.iter().zip(masked)) {
+            *out = mask ^ masked;
+        }
         self.signature().verify_slice(&unmasked).is_ok()
     }
 
