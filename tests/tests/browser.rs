@@ -49,6 +49,14 @@ async fn log_in(chrome: &Chrome, username: &str, password: &str) -> Step<()> {
     chrome.click("main form button[type=submit]").await
 }
 
+/// Creates the account with [`PASSWORD`] and signs in to it.
+async fn register_and_log_in(chrome: &Chrome, username: &str) -> Step<()> {
+    register(chrome, username, PASSWORD).await?;
+    chrome.expect_path("/login").await?;
+    log_in(chrome, username, PASSWORD).await?;
+    chrome.expect_text("You are logged in").await
+}
+
 /// The value of the form field `id` as the browser holds it.
 async fn field_value(chrome: &Chrome, id: &str) -> Step<String> {
     let value = chrome
@@ -266,10 +274,7 @@ async fn every_page_fits_a_phone_and_a_desktop() {
                         chrome.element(".error-summary").await?;
                     }
                     Some(("sign-in", path)) => {
-                        register(&chrome, &user, PASSWORD).await?;
-                        chrome.expect_path("/login").await?;
-                        log_in(&chrome, &user, PASSWORD).await?;
-                        chrome.expect_text("You are logged in").await?;
+                        register_and_log_in(&chrome, &user).await?;
                         chrome.open(path).await?;
                     }
                     _ => chrome.open(what).await?,
@@ -331,10 +336,7 @@ async fn change_the_password_then_sign_in_with_the_new_one() {
         return;
     };
     let outcome = async {
-        register(&chrome, "alice", PASSWORD).await?;
-        chrome.expect_path("/login").await?;
-        log_in(&chrome, "alice", PASSWORD).await?;
-        chrome.expect_text("You are logged in").await?;
+        register_and_log_in(&chrome, "alice").await?;
         chrome.open("/account").await?;
         chrome.click("main a[href='/account/password']").await?;
         chrome.expect_path("/account/password").await?;

@@ -129,6 +129,16 @@ impl SqliteStore {
         query(guard.as_ref().ok_or_else(closed)?)
     }
 
+    /// Runs `query` on every read connection, one after the other.
+    #[cfg(test)]
+    pub(crate) fn on_every_reader<T>(&self, query: impl Fn(&Connection) -> T) -> Vec<T> {
+        self.connections
+            .readers
+            .iter()
+            .filter_map(|reader| lock(reader).as_ref().map(&query))
+            .collect()
+    }
+
     /// Runs `statement` on the write connection, on the blocking pool.
     pub(crate) async fn write<T: Send + 'static>(
         &self,

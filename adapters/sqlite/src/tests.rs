@@ -67,13 +67,11 @@ async fn the_first_run_creates_directory_and_file_with_the_right_settings() {
     assert_eq!(writer[2], "1", "NORMAL");
     assert_eq!(writer[3], "5000");
     assert_eq!(writer[4], migrations::latest().to_string());
-    for _ in 0..2 {
-        let reader = store
-            .read(|connection| {
-                Ok(["journal_mode", "query_only", "busy_timeout"]
-                    .map(|name| pragma(connection, name)))
-            })
-            .unwrap();
+    let readers = store.on_every_reader(|connection| {
+        ["journal_mode", "query_only", "busy_timeout"].map(|name| pragma(connection, name))
+    });
+    assert_eq!(readers.len(), 2);
+    for reader in readers {
         assert_eq!(reader, ["wal", "1", "250"]);
     }
     store.close().await;
