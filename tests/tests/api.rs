@@ -162,6 +162,29 @@ async fn register_log_in_me_log_out_then_me_is_refused() {
 }
 
 #[tokio::test]
+async fn bearer_clients_are_never_handed_a_csrf_cookie() {
+    let server = TestServer::start().await;
+    let api = Api::new(&server);
+    let registered = api.register("alice", PASSWORD).await;
+    assert_eq!(set_cookies(&registered).count(), 0);
+    let logged_in = api.login("alice", PASSWORD).await;
+    assert_eq!(set_cookies(&logged_in).count(), 0);
+    let token: Value = logged_in.json().await.unwrap();
+    let me = api.me(token["token"].as_str().unwrap()).await;
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(set_cookies(&me).count(), 0);
+}
+
+/// The `Set-Cookie` headers of a response.
+fn set_cookies(response: &Response) -> impl Iterator<Item = &str> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+}
+
+#[tokio::test]
 async fn registration_errors_are_problem_documents() {
     let server = TestServer::start().await;
     let api = Api::new(&server);

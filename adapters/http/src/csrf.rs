@@ -2,7 +2,8 @@
 //! tokens.
 //!
 //! Every browser keeps a random 32-byte secret in an HttpOnly cookie, set by
-//! the first page that finds none and left alone after that. The token a
+//! the first page that hands out a token and finds none, and left alone
+//! after that (a JSON client with a bearer token never gets one). The token a
 //! page hands out (in its forms and its `<meta name="csrf-token">`) is the
 //! HMAC-SHA256 of that secret under the server's CSRF key, masked with 32
 //! fresh random bytes on every page, so a page that a proxy compresses
@@ -11,13 +12,14 @@
 //! that can plant a cookie still cannot make a matching token without the
 //! key. The check takes constant time.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use poem::{
     Endpoint, Middleware, Request, Result,
     middleware::{CookieJarManager, CookieJarManagerEndpoint},
+    web::cookie::CookieJar,
 };
 use rand::RngCore;
 use sha2::Sha256;
@@ -30,8 +32,8 @@ const LEN: usize = 32;
 /// Bound into every HMAC, so the CSRF key can sign nothing else.
 const PURPOSE: &[u8] = b"latch csrf token v1\0";
 
-/// The middleware: reads (or issues) the browser's secret and gives the
-/// request its [`CsrfToken`].
+/// The middleware: reads the browser's secret and gives the request its
+/// [`CsrfToken`].
 #[derive(Clone)]
 pub(crate) struct CsrfProtection {
     key: Arc<Hmac<Sha256>>,
@@ -50,23 +52,23 @@ impl CsrfProtection {
         }
     }
 
-    /// The request's token, issuing a new secret when the browser sent none
-    /// (or one this server never made).
+    /// The request's token, with the secret its browser sent, if that is
+    /// one this server could have made.
     fn token_for(&self, req: &Request) -> CsrfToken {
         let jar = req.cookie();
-        let sent = self
+        let secret = OnceLock::new();
+        if let Some(sent) = self
             .cookies
             .csrf_secret(jar)
-            .and_then(|value| decode(&value));
-        let secret = sent.unwrap_or_else(|| {
-            let secret = random_bytes();
-            self.cookies
-                .set_csrf_secret(jar, &URL_SAFE_NO_PAD.encode(secret));
-            secret
-        });
+            .and_then(|value| decode(&value))
+        {
+            secret.get_or_init(|| sent);
+        }
         CsrfToken {
             key: Arc::clone(&self.key),
             secret,
+            jar: jar.clone(),
+            cookies: self.cookies.clone(),
         }
     }
 }
@@ -104,15 +106,26 @@ impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
 #[derive(Clone)]
 pub(crate) struct CsrfToken {
     key: Arc<Hmac<Sha256>>,
-    secret: [u8; LEN],
+    /// The browser's secret; empty until a page issues one, if it sent none.
+    secret: OnceLock<[u8; LEN]>,
+    /// Where a newly issued secret goes.
+    jar: CookieJar,
+    cookies: CookiePolicy,
 }
 
 impl CsrfToken {
     /// A token for one page: a fresh mask, then the mask XOR the HMAC of the
-    /// secret, in unpadded URL-safe Base64.
+    /// secret, in unpadded URL-safe Base64. A browser without a secret gets
+    /// one now, in a cookie.
     pub(crate) fn masked(&self) -> String {
+        let secret = self.secret.get_or_init(|| {
+            let secret = random_bytes();
+            self.cookies
+                .set_csrf_secret(&self.jar, &URL_SAFE_NO_PAD.encode(secret));
+            secret
+        });
         let mask = random_bytes();
-        let signature = self.signature().finalize().into_bytes();
+        let signature = signature(&self.key, secret).finalize().into_bytes();
         let mut token = [0; 2 * LEN];
         token[..LEN].copy_from_slice(&mask);
         for (out, (mask, signature)) in token[LEN..].iter_mut().zip(mask.iter().zip(signature)) {
@@ -122,8 +135,11 @@ impl CsrfToken {
     }
 
     /// Whether `token`, as a request sent it, is one this secret's pages
-    /// carry. Anything malformed is simply not valid.
+    /// carry. Without a secret, or malformed, it is simply not valid.
     pub(crate) fn is_valid(&self, token: &str) -> bool {
+        let Some(secret) = self.secret.get() else {
+            return false;
+        };
         let mut bytes = [0; 2 * LEN];
         match URL_SAFE_NO_PAD.decode_slice(token.trim(), &mut bytes) {
             Ok(len) if len == bytes.len() => {}
@@ -134,15 +150,16 @@ impl CsrfToken {
         for (out, (mask, masked)) in unmasked.iter_mut().zip(mask.iter().zip(masked)) {
             *out = mask ^ masked;
         }
-        self.signature().verify_slice(&unmasked).is_ok()
+        signature(&self.key, secret).verify_slice(&unmasked).is_ok()
     }
+}
 
-    fn signature(&self) -> Hmac<Sha256> {
-        let mut mac = Hmac::clone(&self.key);
-        mac.update(PURPOSE);
-        mac.update(&self.secret);
-        mac
-    }
+/// The HMAC of `secret` under `key`, ready to finish or to verify.
+fn signature(key: &Hmac<Sha256>, secret: &[u8; LEN]) -> Hmac<Sha256> {
+    let mut mac = key.clone();
+    mac.update(PURPOSE);
+    mac.update(secret);
+    mac
 }
 
 /// A secret as its cookie carries it, if it is one.
@@ -168,10 +185,17 @@ mod tests {
     use super::*;
 
     fn token(key: u8, secret: u8) -> CsrfToken {
-        let key = Hmac::<Sha256>::new_from_slice(&[key; 32]).unwrap_or_else(|_| unreachable!());
+        let token = without_secret(key);
+        token.secret.get_or_init(|| [secret; LEN]);
+        token
+    }
+
+    fn without_secret(key: u8) -> CsrfToken {
         CsrfToken {
-            key: Arc::new(key),
-            secret: [secret; LEN],
+            key: CsrfProtection::new(&[key; 32], CookiePolicy::new(false)).key,
+            secret: OnceLock::new(),
+            jar: CookieJar::default(),
+            cookies: CookiePolicy::new(false),
         }
     }
 
@@ -217,6 +241,23 @@ mod tests {
         ] {
             assert!(!browser.is_valid(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_browser_without_a_secret_gets_one_with_its_first_token() {
+        let browser = without_secret(1);
+        assert!(
+            !browser.is_valid(&token(1, 7).masked()),
+            "no secret, no token"
+        );
+        assert!(browser.jar.get("latch_csrf").is_none());
+        let first = browser.masked();
+        let cookie = browser
+            .jar
+            .get("latch_csrf")
+            .expect("the new secret's cookie");
+        assert_eq!(decode(cookie.value_str()).as_ref(), browser.secret.get());
+        assert!(browser.is_valid(&first));
     }
 
     #[test]
