@@ -19,7 +19,7 @@ use std::{process::ExitCode, sync::Arc, time::Instant};
 use latch::{Backend, Settings};
 use latch_argon2::Argon2Hasher;
 use latch_domain::{
-    LoginAttemptRepository, Password, PasswordHasher, Session, SessionRepository, SessionToken,
+    Password, PasswordHasher, Session, SessionRepository, SessionToken, SignInAttemptRepository,
     ThrottlePolicy, User, UserId, UserRepository, Username, UsernameKey,
 };
 use latch_sqlite::SqliteStore;

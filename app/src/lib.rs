@@ -10,9 +10,8 @@ pub mod transfer;
 use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 
 use latch_argon2::Argon2Hasher;
-use latch_domain::{Authenticator, Policies, Ports, ThrottlePolicy};
-use latch_http::{Services, TelemetrySettings, WebSettings};
-use latch_templates::Templates;
+use latch_domain::{Authenticator, Broadcast, Events, Policies, Ports, ThrottlePolicy};
+use latch_http::{AuditLog, Metrics, Services, TelemetrySettings, WebSettings};
 use poem::{
     Server,
     listener::{Acceptor, Listener, TcpListener},
@@ -39,7 +38,7 @@ pub enum StartupError {
     Store(String),
     /// The templates could not be compiled.
     #[error("could not load the pages: {0}")]
-    Templates(#[from] latch_http::render::RenderError),
+    Templates(#[from] latch_http::RenderError),
     /// The password hasher could not be set up.
     #[error("could not set up password hashing: {0}")]
     Hasher(String),
@@ -76,10 +75,12 @@ impl RunningServer {
 }
 
 /// The domain service over the store, with the configured hasher and
-/// policies (for serving, and for the operator's commands).
+/// policies, reporting to `events` (for serving, and for the operator's
+/// commands).
 pub(crate) async fn authenticator(
     settings: &Settings,
     store: &Store,
+    events: Arc<dyn Events>,
 ) -> Result<Authenticator, StartupError> {
     let hasher = Argon2Hasher::new(settings.argon2, settings.max_concurrent_hashes)
         .map_err(|error| StartupError::Hasher(error.to_string()))?;
@@ -91,6 +92,7 @@ pub(crate) async fn authenticator(
         hasher: Arc::new(hasher),
         clock: Arc::new(SystemClock),
         tokens: Arc::new(OsRandom),
+        events,
     };
     let policies = Policies {
         password: settings.password,
@@ -106,15 +108,20 @@ pub(crate) async fn authenticator(
 pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
     let store = Store::open(&settings).await?;
     let store_ports = store.ports();
-    let auth = authenticator(&settings, &store).await?;
+    let metrics = settings.metrics.enabled.then(|| Arc::new(Metrics::new()));
+    let mut events = Broadcast::new().with(Arc::new(AuditLog));
+    if let Some(metrics) = &metrics {
+        events = events.with(metrics.clone());
+    }
+    let auth = authenticator(&settings, &store, Arc::new(events)).await?;
     let csrf_key = settings.secret_key.unwrap_or_else(|| {
         tracing::warn!("server.secret_key is not set: using a random key, so forms open across a restart must be reloaded");
         system::random_bytes()
     });
     let endpoint = latch_http::endpoint(
         Services {
-            auth: Arc::new(auth),
-            pages: Arc::new(Templates::new()?),
+            visitors: auth.visitors(),
+            owners: auth.account_owners(),
             health: store_ports.health,
         },
         WebSettings {
@@ -125,14 +132,9 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
             sign_in_limit: settings.sign_in_limit,
             sign_up_limit: settings.sign_up_limit,
         },
-    );
+    )?;
 
-    let endpoint = latch_http::with_telemetry(
-        endpoint,
-        TelemetrySettings {
-            metrics_enabled: settings.metrics.enabled,
-        },
-    );
+    let endpoint = latch_http::with_telemetry(endpoint, TelemetrySettings { metrics });
 
     let acceptor = TcpListener::bind(settings.listen)
         .into_acceptor()

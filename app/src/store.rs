@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use latch_domain::{LoginAttemptRepository, SessionRepository, StoreHealth, UserRepository};
+use latch_domain::{SessionRepository, SignInAttemptRepository, StoreHealth, UserRepository};
 use latch_memory::MemoryStore;
 use latch_mongodb::MongoStore;
 use latch_sqlite::SqliteStore;
@@ -75,14 +75,14 @@ impl Store {
 pub(crate) struct StorePorts {
     pub(crate) users: Arc<dyn UserRepository>,
     pub(crate) sessions: Arc<dyn SessionRepository>,
-    pub(crate) attempts: Arc<dyn LoginAttemptRepository>,
+    pub(crate) attempts: Arc<dyn SignInAttemptRepository>,
     pub(crate) health: Arc<dyn StoreHealth>,
 }
 
 impl StorePorts {
     fn of<S>(store: S) -> Self
     where
-        S: UserRepository + SessionRepository + LoginAttemptRepository + StoreHealth + 'static,
+        S: UserRepository + SessionRepository + SignInAttemptRepository + StoreHealth + 'static,
     {
         let store = Arc::new(store);
         Self {

@@ -1,20 +1,44 @@
-//! The rules for registering, signing in, finding who is signed in, signing
-//! out, and changing a password.
+//! The rules for accounts and sessions: one core, shared by three faces,
+//! one per audience.
+//!
+//! - [`Visitors`]: register, sign in, find who is signed in, sign out.
+//! - [`AccountOwners`]: a signed-in person's own sessions, password and
+//!   account.
+//! - [`Operators`]: what the operator's command line may do to any account.
+//!
+//! The web adapter is given the first two, the command line the third, so a
+//! page handler cannot reach an operator action. Every action reports what
+//! happened through the [`Events`] port.
+
+mod errors;
+mod operators;
+mod owners;
+mod visitors;
 
 use std::sync::Arc;
 
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use crate::{
-    password::{Password, PasswordError, PasswordHash, PasswordPolicy},
-    ports::{
-        Clock, HasherError, InsertUserError, LoginAttemptRepository, PasswordHasher,
-        SessionRepository, StorageError, TokenSource, UserRepository, Verification,
+pub use self::{
+    errors::{
+        ChangePasswordError, DeleteAccountError, OperatorError, RegisterError, RegistrationErrors,
+        SignInError,
     },
-    session::{Session, SessionPolicy, SessionToken, SignInContext},
+    operators::Operators,
+    owners::{AccountOwners, SessionInfo},
+    visitors::{Credentials, ReturnTarget, SignIn, SignInOutcome, Visitors},
+};
+use crate::{
+    events::{AuthEvent, EventKind, Events, Origin},
+    password::{Password, PasswordHash, PasswordPolicy},
+    ports::{
+        Clock, HasherError, InsertUserError, PasswordHasher, SessionRepository,
+        SignInAttemptRepository, StorageError, TokenSource, UserRepository, Verification,
+    },
+    session::{Session, SessionPolicy, SignInContext},
     throttle::ThrottlePolicy,
     user::User,
-    username::{Username, UsernameError, UsernameKey},
+    username::{Username, UsernameKey},
 };
 
 /// The adapters the domain works through.
@@ -25,13 +49,15 @@ pub struct Ports {
     /// Session storage.
     pub sessions: Arc<dyn SessionRepository>,
     /// Failed sign-in counters.
-    pub attempts: Arc<dyn LoginAttemptRepository>,
+    pub attempts: Arc<dyn SignInAttemptRepository>,
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// Randomness for tokens and ids.
     pub tokens: Arc<dyn TokenSource>,
+    /// Where what happened is reported.
+    pub events: Arc<dyn Events>,
 }
 
 /// The configurable rules.
@@ -45,120 +71,36 @@ pub struct Policies {
     pub throttle: ThrottlePolicy,
 }
 
-/// What was wrong with each field of a registration.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RegistrationErrors {
-    /// The username's problem, if any.
-    pub username: Option<UsernameError>,
-    /// The password's problem, if any.
-    pub password: Option<PasswordError>,
-}
-
-/// Why a registration failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RegisterError {
-    /// One or more fields are invalid.
-    #[error("invalid registration: {0:?}")]
-    InvalidInput(RegistrationErrors),
-    /// Another account has this username (after normalisation).
-    #[error("that username is taken")]
-    UsernameTaken,
-    /// The store failed.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// The hasher failed.
-    #[error(transparent)]
-    Hasher(#[from] HasherError),
-}
-
-/// Why a sign-in failed. Unknown usernames and wrong passwords are one
-/// variant, so no caller can tell them apart.
-#[derive(Debug, thiserror::Error)]
-pub enum LoginError {
-    /// Unknown username or wrong password.
-    #[error("invalid username or password")]
-    InvalidCredentials,
-    /// Too many consecutive failures for this username: no attempt is
-    /// accepted before `retry_after` has passed, not even a right one.
-    #[error("too many failed sign-ins; retry in {retry_after}")]
-    Throttled {
-        /// How long to wait.
-        retry_after: Duration,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// The hasher failed.
-    #[error(transparent)]
-    Hasher(#[from] HasherError),
-}
-
-/// Why a password change failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ChangePasswordError {
-    /// The current password given is wrong.
-    #[error("the current password is wrong")]
-    WrongPassword,
-    /// The new password does not meet the policy.
-    #[error("the new password is not accepted: {0}")]
-    InvalidPassword(PasswordError),
-    /// The account was deleted meanwhile.
-    #[error("the account no longer exists")]
-    AccountGone,
-    /// The store failed.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    /// The hasher failed.
-    #[error(transparent)]
-    Hasher(#[from] HasherError),
-}
-
-/// What a person types to sign in.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    /// The username as typed.
-    pub username: String,
-    /// The password as typed.
-    pub password: Password,
-    /// Whether to remember this sign-in for longer.
-    pub remember: bool,
-    /// Where the sign-in comes from, kept with the session.
-    pub context: SignInContext,
-}
-
-/// A successful sign-in: the token to hand to the client, and what it opens.
-#[derive(Debug, Clone)]
-pub struct SignIn {
-    /// The new session's secret, for the client only.
-    pub token: SessionToken,
-    /// The session as stored.
-    pub session: Session,
-    /// The account, with this sign-in recorded.
-    pub user: User,
-}
-
-/// Who a live session belongs to.
+/// Who a live session belongs to. Only the core makes one, after finding
+/// the session live ([`Visitors::signed_in`]) or issuing it; holding one is
+/// proof that the request has a live session.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
-    /// The account.
-    pub user: User,
-    /// The session.
-    pub session: Session,
+    user: User,
+    session: Session,
 }
 
-/// An account whose password was just checked. Only
-/// [`Authenticator::verify_credentials`] and [`Authenticator::change_password`]
-/// make one, and a session can only be issued for one, so nothing signs a
-/// person in without checking them.
+impl SignedIn {
+    /// The account.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
+    /// The session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+}
+
+/// An account whose password was just checked. Only the core's credential
+/// checks make one, and a session can only be issued for one, so nothing
+/// signs a person in without checking them.
 struct VerifiedUser(User);
 
-/// The domain service: every rule about accounts and sessions.
+/// The domain service: builds the three faces over one shared core.
+#[derive(Clone)]
 pub struct Authenticator {
-    ports: Ports,
-    policies: Policies,
-    /// Verified against when the username is unknown or throttled, so that
-    /// every refused attempt costs the same hashing work as a wrong password.
-    dummy_hash: PasswordHash,
+    core: Arc<Core>,
 }
 
 impl Authenticator {
@@ -167,22 +109,57 @@ impl Authenticator {
         let dummy_password = Password::new(ports.tokens.session_token().encode());
         let dummy_hash = ports.hasher.hash(&dummy_password).await?;
         Ok(Self {
-            ports,
-            policies,
-            dummy_hash,
+            core: Arc::new(Core {
+                ports,
+                policies,
+                dummy_hash,
+            }),
         })
     }
 
     /// The configured rules.
     pub fn policies(&self) -> &Policies {
-        &self.policies
+        &self.core.policies
     }
 
-    /// Creates an account.
-    pub async fn register(
+    /// What visitors may do: register, sign in, sign out.
+    pub fn visitors(&self) -> Visitors {
+        Visitors::new(self.core.clone())
+    }
+
+    /// What a signed-in person may do to their own account.
+    pub fn account_owners(&self) -> AccountOwners {
+        AccountOwners::new(self.core.clone())
+    }
+
+    /// What the operator may do to any account.
+    pub fn operators(&self) -> Operators {
+        Operators::new(self.core.clone())
+    }
+}
+
+/// What the faces share: the ports, the policies and the rules that more
+/// than one face applies.
+struct Core {
+    ports: Ports,
+    policies: Policies,
+    /// Verified against when the username is unknown or throttled, so that
+    /// every refused attempt costs the same hashing work as a wrong password.
+    dummy_hash: PasswordHash,
+}
+
+impl Core {
+    /// Reports an event.
+    fn emit(&self, event: AuthEvent) {
+        self.ports.events.emit(&event);
+    }
+
+    /// Creates an account (for a visitor or an operator).
+    async fn register(
         &self,
         username: &str,
         password: &Password,
+        origin: &Origin,
     ) -> Result<User, RegisterError> {
         let username = Username::parse(username);
         let password_problem = self
@@ -220,122 +197,40 @@ impl Authenticator {
             disabled: false,
         };
         match self.ports.users.insert_user(&user).await {
-            Ok(()) => Ok(user),
+            Ok(()) => {
+                self.emit(AuthEvent::new(EventKind::Registered, origin).user(user.username.key()));
+                Ok(user)
+            }
             Err(InsertUserError::UsernameTaken) => Err(RegisterError::UsernameTaken),
             Err(InsertUserError::Storage(error)) => Err(error.into()),
         }
     }
 
-    /// Signs a person in with a brand-new session. The session the client
-    /// held before, if any, is deleted: a token is never carried across a
-    /// sign-in. While the username is throttled, no attempt is accepted.
-    pub async fn log_in(
-        &self,
-        credentials: &Credentials,
-        previous: Option<&SessionToken>,
-    ) -> Result<SignIn, LoginError> {
-        let key = UsernameKey::from_input(&credentials.username);
+    /// Whether `session` is live at `now` for `user`: before its expiry,
+    /// within the idle timeout unless remembered, issued under the account's
+    /// current credentials, of an account not disabled. The one statement
+    /// of that rule.
+    fn is_live(&self, session: &Session, user: &User, now: OffsetDateTime) -> bool {
+        !user.disabled
+            && session.user_id == user.id
+            && session.credential_version == user.credential_version
+            && self.policies.session.is_live(session, now)
+    }
+
+    /// The sessions of an account that are live now (dead ones are left for
+    /// the purge), oldest first.
+    async fn live_sessions(&self, user: &User) -> Result<Vec<Session>, StorageError> {
         let now = self.now();
-        let attempts = self.ports.attempts.failed_attempts(&key).await?;
-        let wait = attempts.and_then(|attempts| self.policies.throttle.wait_at(&attempts, now));
-        if let Some(retry_after) = wait {
-            // A throttled attempt costs the same hashing work as any other.
-            self.ports
-                .hasher
-                .verify(&credentials.password, &self.dummy_hash)
-                .await?;
-            return Err(LoginError::Throttled { retry_after });
-        }
-        let verified = match self.verify_credentials(&key, &credentials.password).await {
-            Ok(verified) => verified,
-            Err(LoginError::InvalidCredentials) => {
-                self.ports.attempts.record_failed_attempt(&key, now).await?;
-                return Err(LoginError::InvalidCredentials);
-            }
-            Err(error) => return Err(error),
-        };
-        if attempts.is_some() {
-            self.ports.attempts.clear_failed_attempts(&key).await?;
-        }
-        if let Some(previous) = previous {
-            self.ports.sessions.delete_session(&previous.id()).await?;
-        }
-        Ok(self
-            .issue_session(verified, credentials.remember, &credentials.context)
-            .await?)
-    }
-
-    /// The account and session a token opens, if it is live: before its
-    /// expiry, within the idle timeout unless remembered, and issued under
-    /// the account's current credentials, of an account not disabled. A dead
-    /// session found is deleted.
-    /// Use is recorded at most once per minute.
-    pub async fn signed_in(&self, token: &SessionToken) -> Result<Option<SignedIn>, StorageError> {
-        let id = token.id();
-        let Some((mut session, user)) = self.ports.sessions.session_with_user(&id).await? else {
-            return Ok(None);
-        };
-        let now = self.now();
-        let policy = &self.policies.session;
-        if !policy.is_live(&session, now)
-            || session.credential_version != user.credential_version
-            || user.disabled
-        {
-            self.ports.sessions.delete_session(&id).await?;
-            return Ok(None);
-        }
-        if policy.needs_touch(&session, now) {
-            self.ports.sessions.touch_session(&id, now).await?;
-            session.last_seen_at = now;
-        }
-        Ok(Some(SignedIn { user, session }))
-    }
-
-    /// Ends the session a token opens. Ending one that does not exist is not
-    /// an error.
-    pub async fn log_out(&self, token: &SessionToken) -> Result<(), StorageError> {
-        self.ports.sessions.delete_session(&token.id()).await?;
-        Ok(())
-    }
-
-    /// Changes a signed-in account's password: the current one must be
-    /// given, the new one must meet the policy. Every session of the account
-    /// ends (its credential version moves on) and the caller gets a new one.
-    pub async fn change_password(
-        &self,
-        signed_in: &SignedIn,
-        current: &Password,
-        new: &Password,
-    ) -> Result<SignIn, ChangePasswordError> {
-        let user = &signed_in.user;
-        let verification = self
+        let mut sessions: Vec<Session> = self
             .ports
-            .hasher
-            .verify(current, &user.password_hash)
-            .await?;
-        if verification == Verification::Mismatch {
-            return Err(ChangePasswordError::WrongPassword);
-        }
-        self.policies
-            .password
-            .check(new, Some(&user.username))
-            .map_err(ChangePasswordError::InvalidPassword)?;
-        let hash = self.ports.hasher.hash(new).await?;
-        let Some(version) = self.ports.users.replace_password(user.id, &hash).await? else {
-            return Err(ChangePasswordError::AccountGone);
-        };
-        self.ports.sessions.delete_user_sessions(user.id).await?;
-        let mut user = user.clone();
-        user.password_hash = hash;
-        user.credential_version = version;
-        let session = &signed_in.session;
-        let context = SignInContext {
-            user_agent: session.user_agent.clone(),
-            client_ip: session.client_ip.clone(),
-        };
-        Ok(self
-            .issue_session(VerifiedUser(user), session.remember, &context)
-            .await?)
+            .sessions
+            .user_sessions(user.id)
+            .await?
+            .into_iter()
+            .filter(|session| self.is_live(session, user, now))
+            .collect();
+        sessions.sort_by_key(|session| session.created_at);
+        Ok(sessions)
     }
 
     /// Checks a password for a username key: exactly one verify, against
@@ -345,10 +240,10 @@ impl Authenticator {
         &self,
         key: &UsernameKey,
         password: &Password,
-    ) -> Result<VerifiedUser, LoginError> {
+    ) -> Result<Option<VerifiedUser>, SignInError> {
         let Some(user) = self.ports.users.user_by_key(key).await? else {
             self.ports.hasher.verify(password, &self.dummy_hash).await?;
-            return Err(LoginError::InvalidCredentials);
+            return Ok(None);
         };
         match self
             .ports
@@ -356,9 +251,9 @@ impl Authenticator {
             .verify(password, &user.password_hash)
             .await?
         {
-            Verification::Mismatch => Err(LoginError::InvalidCredentials),
-            _ if user.disabled => Err(LoginError::InvalidCredentials),
-            Verification::Match => Ok(VerifiedUser(user)),
+            Verification::Mismatch => Ok(None),
+            _ if user.disabled => Ok(None),
+            Verification::Match => Ok(Some(VerifiedUser(user))),
             Verification::MatchNeedsRehash => {
                 let mut user = user;
                 user.password_hash = self.ports.hasher.hash(password).await?;
@@ -366,16 +261,43 @@ impl Authenticator {
                     .users
                     .set_password_hash(user.id, &user.password_hash)
                     .await?;
-                Ok(VerifiedUser(user))
+                Ok(Some(VerifiedUser(user)))
             }
         }
     }
 
+    /// Checks the password of an account already signed in to (asked again
+    /// before a sensitive action); a wrong one is reported as an event.
+    async fn recheck_password(
+        &self,
+        signed_in: &SignedIn,
+        password: &Password,
+        action: crate::events::PasswordCheck,
+        origin: &Origin,
+    ) -> Result<bool, HasherError> {
+        let user = &signed_in.user;
+        let verification = self
+            .ports
+            .hasher
+            .verify(password, &user.password_hash)
+            .await?;
+        if verification == Verification::Mismatch {
+            self.emit(
+                AuthEvent::new(EventKind::PasswordCheckFailed { action }, origin)
+                    .user(user.username.key())
+                    .session(&signed_in.session.id),
+            );
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Issues a new session for an account whose password was just checked.
     async fn issue_session(
         &self,
         verified: VerifiedUser,
         remember: bool,
-        context: &SignInContext,
+        client: &SignInContext,
     ) -> Result<SignIn, StorageError> {
         let VerifiedUser(mut user) = verified;
         let now = self.now();
@@ -389,8 +311,8 @@ impl Authenticator {
             expires_at: self.policies.session.expiry(now, remember),
             remember,
             credential_version: user.credential_version,
-            user_agent: context.user_agent.clone(),
-            client_ip: context.client_ip.clone(),
+            user_agent: client.user_agent.clone(),
+            client_ip: client.client_ip.clone(),
         };
         self.ports.sessions.insert_session(&session).await?;
         self.ports.users.record_sign_in(user.id, now).await?;
@@ -409,10 +331,6 @@ impl Authenticator {
         now.replace_millisecond(now.millisecond()).unwrap_or(now)
     }
 }
-
-mod account;
-
-pub use account::{AccountError, SessionInfo};
 
 #[cfg(test)]
 mod tests;

@@ -1,29 +1,33 @@
-//! Latch's domain: who a user is, what a valid password and session are, and
-//! the rules for registering, signing in and signing out.
+//! Latch's domain: who a user is, what a valid password and session are, the
+//! rules for registering, signing in and managing accounts, and the events
+//! those rules report.
 //!
-//! This crate does no I/O. Storage, hashing, time and randomness are reached
-//! through the traits in [`ports`], which adapters implement and the
-//! composition root plugs in.
+//! This crate does no I/O. Storage, hashing, time, randomness and the
+//! events' subscribers are reached through the traits in [`ports`] and
+//! [`events`], which adapters implement and the composition root plugs in.
 
 pub mod auth;
+pub mod events;
 pub mod password;
 pub mod ports;
-pub mod redirect;
 pub mod session;
 pub mod throttle;
 pub mod user;
 pub mod username;
 
 pub use auth::{
-    AccountError, Authenticator, ChangePasswordError, Credentials, LoginError, Policies, Ports,
-    RegisterError, RegistrationErrors, SessionInfo, SignIn, SignedIn,
+    AccountOwners, Authenticator, ChangePasswordError, Credentials, DeleteAccountError,
+    OperatorError, Operators, Policies, Ports, RegisterError, RegistrationErrors, ReturnTarget,
+    SessionInfo, SignIn, SignInError, SignInOutcome, SignedIn, Visitors,
+};
+pub use events::{
+    AuthEvent, Broadcast, Channel, EventKind, Events, NoEvents, Origin, PasswordCheck,
 };
 pub use password::{Password, PasswordError, PasswordHash, PasswordPolicy, PolicyError};
 pub use ports::{
-    Clock, HasherError, InsertUserError, LoginAttemptRepository, PasswordHasher, SessionRepository,
-    StorageError, StoreHealth, TokenSource, UserRepository, Verification,
+    Clock, HasherError, InsertUserError, PasswordHasher, SessionRepository,
+    SignInAttemptRepository, StorageError, StoreHealth, TokenSource, UserRepository, Verification,
 };
-pub use redirect::safe_redirect_target;
 pub use session::{
     MAX_USER_AGENT_CHARS, Session, SessionId, SessionPolicy, SessionToken, SignInContext,
 };

@@ -155,7 +155,7 @@ pub trait SessionRepository: Send + Sync {
 /// instances and restarts.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
-pub trait LoginAttemptRepository: Send + Sync {
+pub trait SignInAttemptRepository: Send + Sync {
     /// The failures counted for this key, if any.
     async fn failed_attempts(
         &self,

@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use latch_argon2::{Argon2Hasher, Argon2Settings, MIN_MEMORY_KIB};
 use latch_domain::{
-    Authenticator, Clock, FailedAttempts, InsertUserError, LoginAttemptRepository, Password,
-    PasswordHash, PasswordHasher, Policies, Ports, Session, SessionId, SessionRepository,
-    SessionToken, StorageError, TokenSource, User, UserId, UserRepository, Username, UsernameKey,
+    Authenticator, Clock, FailedAttempts, InsertUserError, NoEvents, Password, PasswordHash,
+    PasswordHasher, Policies, Ports, Session, SessionId, SessionRepository, SessionToken,
+    SignInAttemptRepository, StorageError, TokenSource, User, UserId, UserRepository, Username,
+    UsernameKey,
 };
 use latch_http::{DEFAULT_MAX_BODY_BYTES, Services, TrustedProxies, WebSettings};
 use latch_memory::MemoryStore;
-use latch_templates::Templates;
 use poem::{Endpoint, Request, endpoint::BoxEndpoint, http::Method};
 use time::{Duration, OffsetDateTime, macros::datetime};
 
@@ -152,7 +152,7 @@ impl SessionRepository for CountingStore {
 }
 
 #[async_trait]
-impl LoginAttemptRepository for CountingStore {
+impl SignInAttemptRepository for CountingStore {
     async fn failed_attempts(
         &self,
         key: &UsernameKey,
@@ -237,14 +237,15 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
         hasher: Arc::new(hasher),
         clock: Arc::new(clock.clone()),
         tokens: Arc::new(SequentialTokens::default()),
+        events: Arc::new(NoEvents),
     };
     let auth = Authenticator::new(ports, Policies::default())
         .await
         .unwrap();
     latch_http::endpoint(
         Services {
-            auth: Arc::new(auth),
-            pages: Arc::new(Templates::new().unwrap()),
+            visitors: auth.visitors(),
+            owners: auth.account_owners(),
             health: Arc::new(store.inner.clone()),
         },
         WebSettings {
@@ -256,6 +257,7 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
             sign_up_limit: None,
         },
     )
+    .unwrap()
 }
 
 /// Signs alice in through `POST /api/login`; the session's token.

@@ -3,11 +3,15 @@
 //! pages, JSON for the API), then the domain's parsers, with no I/O. Used by
 //! the `cargo fuzz` target in `fuzz/` and by property tests here.
 
+use latch_domain::{Password, PasswordPolicy, Username, UsernameKey, username};
 use poem_openapi::types::ParseFromJSON;
 
 use crate::{
     api::models::{LoginRequest, RegisterRequest},
-    pages::{exercise_login_form, exercise_register_form},
+    pages::{
+        login::{LoginForm, local_target},
+        register::RegisterForm,
+    },
 };
 
 /// Feeds `data` to every sign-in and sign-up parser, as a form body and as
@@ -19,11 +23,46 @@ pub fn sign_in_and_up(data: &[u8]) {
         return;
     };
     if let Ok(login) = LoginRequest::parse_from_json(Some(json.clone())) {
-        let _ = latch_domain::UsernameKey::from_input(&login.username);
+        let _ = UsernameKey::from_input(&login.username);
     }
     if let Ok(register) = RegisterRequest::parse_from_json(Some(json)) {
-        let _ = latch_domain::Username::parse(&register.username);
+        let _ = Username::parse(&register.username);
     }
+}
+
+/// What the sign-in handler does with a form body up to the domain, without
+/// I/O: no input panics, and a kept `next` never leaves the site.
+fn exercise_login_form(body: &[u8]) {
+    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(body) else {
+        return;
+    };
+    if let Some(target) = local_target(form.next.as_deref()) {
+        assert!(target.starts_with('/') && !target.starts_with("//") && !target.contains('\\'));
+    }
+    let key = UsernameKey::from_input(&form.username);
+    assert_eq!(
+        key,
+        UsernameKey::from_input(key.as_str()),
+        "keys are stable"
+    );
+    let _ = Password::new(form.password).char_count();
+}
+
+/// What the sign-up handler does with a form body up to the domain, without
+/// I/O: no input panics, and an accepted username keeps its rules.
+fn exercise_register_form(body: &[u8]) {
+    let Ok(RegisterForm { username, password }) = serde_urlencoded::from_bytes(body) else {
+        return;
+    };
+    let parsed = Username::parse(&username);
+    if let Ok(name) = &parsed {
+        let chars = name.as_str().chars().count();
+        assert!(
+            (username::MIN_CHARS..=username::MAX_CHARS).contains(&chars),
+            "{chars} characters accepted"
+        );
+    }
+    let _ = PasswordPolicy::default().check(&Password::new(password), parsed.as_ref().ok());
 }
 
 #[cfg(test)]

@@ -1,59 +1,66 @@
-//! Latch's web adapter: the HTML pages and the JSON API on Poem, plus the plumbing every
-//! browser-facing service needs (session cookies, CSRF, body limits,
-//! security headers, error pages, health checks), and what operators need:
-//! request ids, request logs and Prometheus metrics ([`with_telemetry`]).
+//! Latch's web adapter: the HTML pages and the JSON API on Poem, plus the
+//! plumbing every browser-facing service needs, and what operators need.
 //!
-//! It talks to the domain only through [`latch_domain::Authenticator`] and
-//! the ports, and to templates only through [`render::PageRenderer`].
+//! - `middleware`: CSRF, cookies, security headers, body limit, the
+//!   client's address, rate limits: what wraps every request.
+//! - `session`: who is calling (a session cookie or a bearer token), one
+//!   way for pages and API alike.
+//! - `pages`: the HTML pages, their views and templates; `api`: the JSON
+//!   API with its OpenAPI document.
+//! - `ops`: health checks, request ids and logs, Prometheus metrics, and
+//!   the audit log, which listens to the domain's events.
+//!
+//! It reaches the domain only through the faces it is given: what visitors
+//! and account owners may do, never what operators may do.
 
 pub mod api;
-mod audit;
-mod body_limit;
-mod client_ip;
-mod cookies;
-mod csrf;
-mod csrf_guard;
-mod error_pages;
 #[doc(hidden)]
 pub mod fuzzing;
-mod health;
-mod metrics;
+mod middleware;
+mod ops;
 mod pages;
-mod rate_limit;
-pub mod render;
-mod security_headers;
-mod telemetry;
-mod visitor;
+mod session;
 
-pub use telemetry::{REQUEST_ID_HEADER, TelemetrySettings, with_telemetry};
+pub use crate::{
+    middleware::{
+        client_ip::{InvalidNetwork, IpNetwork, TrustedProxies},
+        rate_limit::RateLimit,
+    },
+    ops::{
+        audit_log::AuditLog,
+        metrics::Metrics,
+        telemetry::{REQUEST_ID_HEADER, TelemetrySettings, with_telemetry},
+    },
+    pages::{RenderError, Templates},
+};
 
 use std::sync::Arc;
 
-use latch_domain::{Authenticator, StoreHealth};
+use latch_domain::{AccountOwners, StoreHealth, Visitors};
 use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get};
 
 use crate::{
-    body_limit::BodyLimit,
-    cookies::CookiePolicy,
-    csrf::CsrfProtection,
-    rate_limit::{RateLimiter, RateLimits},
-    render::PageRenderer,
-};
-pub use crate::{
-    client_ip::{InvalidNetwork, IpNetwork, TrustedProxies},
-    rate_limit::RateLimit,
+    middleware::{
+        body_limit::BodyLimit,
+        cookies::CookiePolicy,
+        csrf::CsrfProtection,
+        rate_limit::{RateLimiter, RateLimits},
+        security_headers,
+    },
+    ops::health,
 };
 
 /// The largest request body accepted by default: 16 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// What the web adapter needs from the rest of the application.
+/// What the web adapter needs from the rest of the application: the two
+/// faces of the domain that requests may use, and the store's health.
 #[derive(Clone)]
 pub struct Services {
-    /// The domain service.
-    pub auth: Arc<Authenticator>,
-    /// The template engine.
-    pub pages: Arc<dyn PageRenderer>,
+    /// What anyone may do: register, sign in, sign out.
+    pub visitors: Visitors,
+    /// What a signed-in person may do to their own account.
+    pub owners: AccountOwners,
     /// The store, for readiness checks.
     pub health: Arc<dyn StoreHealth>,
 }
@@ -79,19 +86,26 @@ pub struct WebSettings {
 /// Everything a handler may need, shared by all requests.
 pub(crate) struct AppState {
     pub(crate) services: Services,
+    pub(crate) templates: Templates,
     pub(crate) cookies: CookiePolicy,
     pub(crate) proxies: TrustedProxies,
     pub(crate) limits: RateLimits,
 }
 
 /// Builds the whole web application as one Poem endpoint: the pages, the
-/// JSON API under `/api` and its documentation under `/api/docs`.
-pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'static> {
+/// JSON API under `/api` and its documentation under `/api/docs`. Fails
+/// only if an embedded template does not compile.
+pub fn endpoint(
+    services: Services,
+    settings: WebSettings,
+) -> Result<BoxEndpoint<'static>, RenderError> {
     let cookies = CookiePolicy::new(settings.cookie_secure);
     let csrf = CsrfProtection::new(&settings.csrf_key, cookies.clone());
+    let templates = Templates::new()?;
     let state = Arc::new(AppState {
-        services: services.clone(),
-        cookies: cookies.clone(),
+        services,
+        templates: templates.clone(),
+        cookies,
         proxies: settings.trusted_proxies.clone(),
         limits: RateLimits {
             sign_in: RateLimiter::new(settings.sign_in_limit),
@@ -102,8 +116,8 @@ pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'stati
     let max_body = settings.max_body_bytes;
 
     let pages = pages::routes()
-        .around(visitor::resolve_visitor)
-        .around(csrf_guard::require_csrf_token)
+        .around(session::resolve_visitor)
+        .around(middleware::csrf_guard::require_csrf_token)
         .with(csrf.clone());
     let site = Route::new()
         .at("/health/live", get(health::live))
@@ -111,7 +125,7 @@ pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'stati
         .at("/static/:name", get(pages::asset))
         .nest("/", pages)
         .with(BodyLimit::new(max_body))
-        .catch_all_error(error_pages::renderer(services.pages))
+        .catch_all_error(pages::error_pages::renderer(templates))
         .with(security_headers::strict(secure));
     let api = api::routes()
         .with(csrf)
@@ -121,12 +135,12 @@ pub fn endpoint(services: Services, settings: WebSettings) -> BoxEndpoint<'stati
         .with(security_headers::never_cached());
     let docs = api::docs().with(security_headers::docs_page(secure));
 
-    Route::new()
+    Ok(Route::new()
         .nest("/api/docs", docs)
         .nest("/api", api)
         .nest("/", site)
-        .around(audit::record_client_ip)
+        .around(middleware::client_ip::record_on_span)
         .data(state)
         .map_to_response()
-        .boxed()
+        .boxed())
 }

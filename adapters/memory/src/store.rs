@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use latch_domain::{
-    FailedAttempts, InsertUserError, LoginAttemptRepository, PasswordHash, Session, SessionId,
-    SessionRepository, StorageError, StoreHealth, User, UserId, UserRepository, UsernameKey,
+    FailedAttempts, InsertUserError, PasswordHash, Session, SessionId, SessionRepository,
+    SignInAttemptRepository, StorageError, StoreHealth, User, UserId, UserRepository, UsernameKey,
 };
 use time::OffsetDateTime;
 
@@ -147,7 +147,7 @@ impl SessionRepository for MemoryStore {
 }
 
 #[async_trait]
-impl LoginAttemptRepository for MemoryStore {
+impl SignInAttemptRepository for MemoryStore {
     async fn failed_attempts(
         &self,
         key: &UsernameKey,

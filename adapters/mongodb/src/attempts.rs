@@ -2,7 +2,7 @@
 //! username key (its `_id`).
 
 use async_trait::async_trait;
-use latch_domain::{FailedAttempts, LoginAttemptRepository, StorageError, UsernameKey};
+use latch_domain::{FailedAttempts, SignInAttemptRepository, StorageError, UsernameKey};
 use mongodb::{bson::doc, options::ReturnDocument};
 use time::OffsetDateTime;
 
@@ -16,7 +16,7 @@ use crate::{
 const UPSERT_TRIES: u32 = 3;
 
 #[async_trait]
-impl LoginAttemptRepository for MongoStore {
+impl SignInAttemptRepository for MongoStore {
     async fn failed_attempts(
         &self,
         key: &UsernameKey,

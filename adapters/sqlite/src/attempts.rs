@@ -1,7 +1,7 @@
 //! Failed sign-ins: the `login_failures` table, one row per username key.
 
 use async_trait::async_trait;
-use latch_domain::{FailedAttempts, LoginAttemptRepository, StorageError, UsernameKey};
+use latch_domain::{FailedAttempts, SignInAttemptRepository, StorageError, UsernameKey};
 use rusqlite::{Row, params};
 use time::OffsetDateTime;
 
@@ -21,7 +21,7 @@ fn attempts(row: &Row<'_>) -> Result<FailedAttempts, StorageError> {
 }
 
 #[async_trait]
-impl LoginAttemptRepository for SqliteStore {
+impl SignInAttemptRepository for SqliteStore {
     async fn failed_attempts(
         &self,
         key: &UsernameKey,

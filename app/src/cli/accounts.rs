@@ -5,12 +5,12 @@
 use std::{
     io::{self, BufRead, IsTerminal, Write},
     process::ExitCode,
+    sync::Arc,
 };
 
 use clap::Subcommand;
-use latch_domain::{
-    AccountError, Authenticator, Password, RegisterError, SessionInfo, UsernameKey,
-};
+use latch_domain::{OperatorError, Operators, Password, RegisterError, SessionInfo};
+use latch_http::AuditLog;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{Settings, authenticator, cli::fail, store::Store};
@@ -76,46 +76,42 @@ pub(super) enum SessionsCommand {
 
 /// Runs `latch user ...`.
 pub(super) async fn user(settings: &Settings, command: UserCommand) -> ExitCode {
-    with_auth(settings, |auth| async move {
+    with_operators(settings, |operators| async move {
         match command {
-            UserCommand::Create { name } => create(&auth, &name).await,
-            UserCommand::List => list(&auth).await,
+            UserCommand::Create { name } => create(&operators, &name).await,
+            UserCommand::List => list(&operators).await,
             UserCommand::Disable { name } => {
-                let user = auth.set_disabled(&name, true).await.map_err(account)?;
-                audit("account_disabled", &name);
+                let user = operators.disable(&name).await.map_err(account)?;
                 Ok(format!(
                     "disabled {}; its sessions ended",
                     user.username.as_str()
                 ))
             }
             UserCommand::Enable { name } => {
-                let user = auth.set_disabled(&name, false).await.map_err(account)?;
-                audit("account_enabled", &name);
+                let user = operators.enable(&name).await.map_err(account)?;
                 Ok(format!("enabled {}", user.username.as_str()))
             }
             UserCommand::Delete { name } => {
-                let user = auth.delete_user(&name).await.map_err(account)?;
-                audit("account_deleted", &name);
+                let user = operators.delete_account(&name).await.map_err(account)?;
                 Ok(format!(
                     "deleted {} and its sessions",
                     user.username.as_str()
                 ))
             }
             UserCommand::Sessions { name } => {
-                let sessions = auth.user_sessions(&name).await.map_err(account)?;
+                let sessions = operators.sessions(&name).await.map_err(account)?;
                 print_sessions(&sessions);
                 Ok(format!("{} live sessions", sessions.len()))
             }
             UserCommand::RevokeSessions { name } => {
-                let ended = auth.revoke_sessions(&name).await.map_err(account)?;
-                audit("sessions_revoked", &name);
+                let ended = operators.revoke_sessions(&name).await.map_err(account)?;
                 Ok(format!("ended {ended} sessions"))
             }
             UserCommand::Unlock { name } => {
-                auth.unlock(&name)
+                operators
+                    .unlock(&name)
                     .await
                     .map_err(|error| error.to_string())?;
-                audit("sign_in_failures_cleared", &name);
                 Ok(format!("cleared the failed sign-ins of {}", name.trim()))
             }
         }
@@ -125,10 +121,10 @@ pub(super) async fn user(settings: &Settings, command: UserCommand) -> ExitCode 
 
 /// Runs `latch sessions ...`.
 pub(super) async fn sessions(settings: &Settings, command: SessionsCommand) -> ExitCode {
-    with_auth(settings, |auth| async move {
+    with_operators(settings, |operators| async move {
         match command {
             SessionsCommand::PurgeExpired => {
-                let purged = auth
+                let purged = operators
                     .purge_expired_sessions()
                     .await
                     .map_err(|error| error.to_string())?;
@@ -139,30 +135,20 @@ pub(super) async fn sessions(settings: &Settings, command: SessionsCommand) -> E
     .await
 }
 
-/// Logs an operator's change to the account `name` as an audit event, like
-/// those of the pages and the API.
-fn audit(event: &'static str, name: &str) {
-    tracing::info!(
-        event,
-        channel = "cli",
-        username_key = UsernameKey::from_input(name).as_str(),
-        "account changed by an operator"
-    );
-}
-
-/// Opens the store, runs `work` with the domain service over it, closes the
-/// store, and reports: the outcome on stderr, a non-zero exit on failure.
-async fn with_auth<F, Fut>(settings: &Settings, work: F) -> ExitCode
+/// Opens the store, runs `work` with the operator's face of the domain
+/// over it (its changes written to the audit log), closes the store, and
+/// reports: the outcome on stderr, a non-zero exit on failure.
+async fn with_operators<F, Fut>(settings: &Settings, work: F) -> ExitCode
 where
-    F: FnOnce(Authenticator) -> Fut,
+    F: FnOnce(Operators) -> Fut,
     Fut: Future<Output = Result<String, String>>,
 {
     let store = match Store::open(settings).await {
         Ok(store) => store,
         Err(error) => return fail(&error),
     };
-    let outcome = match authenticator(settings, &store).await {
-        Ok(auth) => work(auth).await,
+    let outcome = match authenticator(settings, &store, Arc::new(AuditLog)).await {
+        Ok(auth) => work(auth.operators()).await,
         Err(error) => Err(error.to_string()),
     };
     store.close().await;
@@ -175,16 +161,13 @@ where
     }
 }
 
-fn account(error: AccountError) -> String {
-    match error {
-        AccountError::NoSuchAccount => "no account has that username".to_owned(),
-        other => other.to_string(),
-    }
+fn account(error: OperatorError) -> String {
+    error.to_string()
 }
 
-async fn create(auth: &Authenticator, name: &str) -> Result<String, String> {
+async fn create(operators: &Operators, name: &str) -> Result<String, String> {
     let password = read_password().map_err(|error| format!("cannot read the password: {error}"))?;
-    match auth.register(name, &password).await {
+    match operators.create_account(name, &password).await {
         Ok(user) => Ok(format!("created {}", user.username.as_str())),
         Err(RegisterError::InvalidInput(errors)) => {
             let problems: Vec<String> = [
@@ -237,14 +220,14 @@ fn set_echo(on: bool) {
         .status();
 }
 
-async fn list(auth: &Authenticator) -> Result<String, String> {
+async fn list(operators: &Operators) -> Result<String, String> {
     let mut count = 0;
     let mut after = None;
     let mut out = io::stdout().lock();
     let write = |error: io::Error| error.to_string();
     writeln!(out, "username\tcreated\tlast sign-in\tstatus").map_err(write)?;
     loop {
-        let page = auth
+        let page = operators
             .users_page(after.as_ref(), PAGE)
             .await
             .map_err(|error| error.to_string())?;

@@ -1,7 +1,9 @@
 //! The domain rules, tested through mocks of every port.
 
+mod accounts;
+
 use std::sync::{
-    Arc,
+    Arc, Mutex,
     atomic::{AtomicU8, Ordering},
 };
 
@@ -10,23 +12,29 @@ use time::{Duration, macros::datetime};
 
 use super::*;
 use crate::{
+    events::{Channel, PasswordCheck},
+    password::PasswordError,
     ports::{
-        MockClock, MockLoginAttemptRepository, MockPasswordHasher, MockSessionRepository,
+        MockClock, MockPasswordHasher, MockSessionRepository, MockSignInAttemptRepository,
         MockTokenSource, MockUserRepository,
     },
-    session::SessionId,
+    session::{SessionId, SessionToken},
     throttle::FailedAttempts,
     user::UserId,
+    username::UsernameError,
 };
 
 pub(super) const NOW: OffsetDateTime = datetime!(2026-01-02 03:04:05.678 UTC);
+/// What the clock says: [`NOW`] and a fraction of a millisecond, which the
+/// core drops.
+const CLOCK: OffsetDateTime = datetime!(2026-01-02 03:04:05.678_901_234 UTC);
 pub(super) const STRONG: &str = "correct horse battery staple";
 
 /// Mocks for every port; tests add expectations, then call `build`.
 pub(super) struct Fixture {
     pub(super) users: MockUserRepository,
     pub(super) sessions: MockSessionRepository,
-    pub(super) attempts: MockLoginAttemptRepository,
+    pub(super) attempts: MockSignInAttemptRepository,
     pub(super) hasher: MockPasswordHasher,
 }
 
@@ -42,7 +50,7 @@ impl Fixture {
         Self {
             users: MockUserRepository::new(),
             sessions: MockSessionRepository::new(),
-            attempts: MockLoginAttemptRepository::new(),
+            attempts: MockSignInAttemptRepository::new(),
             hasher,
         }
     }
@@ -68,9 +76,9 @@ impl Fixture {
         self
     }
 
-    pub(super) async fn build(self) -> Authenticator {
+    pub(super) async fn build(self) -> Service {
         let mut clock = MockClock::new();
-        clock.expect_now().return_const(NOW);
+        clock.expect_now().return_const(CLOCK);
         let mut tokens = MockTokenSource::new();
         let next = Arc::new(AtomicU8::new(1));
         tokens.expect_session_token().returning(move || {
@@ -79,6 +87,7 @@ impl Fixture {
         tokens
             .expect_user_id()
             .returning(|| UserId::from_random_bytes([42; 16]));
+        let events = Arc::new(Recorder::default());
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
@@ -86,10 +95,97 @@ impl Fixture {
             hasher: Arc::new(self.hasher),
             clock: Arc::new(clock),
             tokens: Arc::new(tokens),
+            events: events.clone(),
         };
-        Authenticator::new(ports, Policies::default())
+        let auth = Authenticator::new(ports, Policies::default())
             .await
-            .unwrap()
+            .unwrap();
+        Service { auth, events }
+    }
+}
+
+/// Records every event the rules emit.
+#[derive(Default)]
+pub(super) struct Recorder(Mutex<Vec<AuthEvent>>);
+
+impl Events for Recorder {
+    fn emit(&self, event: &AuthEvent) {
+        self.0.lock().unwrap().push(event.clone());
+    }
+}
+
+/// The service under test, its three faces called as the pages would
+/// call them, and the events it emitted.
+pub(super) struct Service {
+    pub(super) auth: Authenticator,
+    events: Arc<Recorder>,
+}
+
+/// Where the tests' requests come from.
+pub(super) fn origin() -> Origin {
+    Origin::new(
+        Channel::Pages,
+        Some("Test/1.0"),
+        Some("192.0.2.7".to_owned()),
+    )
+}
+
+impl Service {
+    /// The events so far, as (name, channel, username key, session) tuples.
+    pub(super) fn events(&self) -> Vec<AuthEvent> {
+        self.events.0.lock().unwrap().clone()
+    }
+
+    /// The names of the events so far.
+    pub(super) fn event_names(&self) -> Vec<&'static str> {
+        self.events()
+            .iter()
+            .map(|event| event.kind.name())
+            .collect()
+    }
+
+    pub(super) async fn register(
+        &self,
+        username: &str,
+        password: &Password,
+    ) -> Result<User, RegisterError> {
+        self.auth
+            .visitors()
+            .register(username, password, &origin())
+            .await
+    }
+
+    pub(super) async fn sign_in(
+        &self,
+        credentials: &Credentials,
+        previous: Option<&SessionToken>,
+    ) -> Result<SignIn, SignInError> {
+        match self.auth.visitors().sign_in(credentials, previous).await? {
+            SignInOutcome::Complete { sign_in, .. } => Ok(sign_in),
+        }
+    }
+
+    pub(super) async fn signed_in(
+        &self,
+        token: &SessionToken,
+    ) -> Result<Option<SignedIn>, StorageError> {
+        self.auth.visitors().signed_in(token).await
+    }
+
+    pub(super) async fn change_password(
+        &self,
+        signed_in: &SignedIn,
+        current: &Password,
+        new: &Password,
+    ) -> Result<SignIn, ChangePasswordError> {
+        self.auth
+            .account_owners()
+            .change_password(signed_in, current, new, &origin())
+            .await
+    }
+
+    pub(super) fn now(&self) -> OffsetDateTime {
+        self.auth.core.now()
     }
 }
 
@@ -114,7 +210,8 @@ pub(super) fn credentials(username: &str, password: &str) -> Credentials {
         username: username.to_owned(),
         password: Password::new(password),
         remember: false,
-        context: SignInContext::default(),
+        origin: origin(),
+        return_to: None,
     }
 }
 
@@ -151,6 +248,13 @@ async fn registering_stores_a_hashed_password() {
         .unwrap();
     assert_eq!(user.username.as_str(), "Bob");
     assert_eq!(user.last_login_at, None);
+    let events = auth.events();
+    assert_eq!(auth.event_names(), ["registered"]);
+    assert_eq!(
+        events[0].username_key.as_ref().map(UsernameKey::as_str),
+        Some("bob")
+    );
+    assert_eq!(events[0].session, None);
 }
 
 #[tokio::test]
@@ -212,10 +316,19 @@ async fn an_unknown_username_costs_one_verify_against_the_dummy_hash() {
         .returning(|_, _| Ok(Verification::Mismatch));
     let auth = fx.build().await;
     let error = auth
-        .log_in(&credentials("nobody", STRONG), None)
+        .sign_in(&credentials("nobody", STRONG), None)
         .await
         .unwrap_err();
-    assert!(matches!(error, LoginError::InvalidCredentials), "{error:?}");
+    assert!(
+        matches!(error, SignInError::InvalidCredentials),
+        "{error:?}"
+    );
+    let events = auth.events();
+    assert_eq!(auth.event_names(), ["sign_in_failed"]);
+    assert_eq!(
+        events[0].username_key.as_ref().map(UsernameKey::as_str),
+        Some("nobody")
+    );
 }
 
 #[tokio::test]
@@ -231,10 +344,18 @@ async fn a_wrong_password_costs_one_verify_and_gives_the_same_error() {
         .returning(|_, _| Ok(Verification::Mismatch));
     let auth = fx.build().await;
     let error = auth
-        .log_in(&credentials("alice", "wrong password here"), None)
+        .sign_in(&credentials("alice", "wrong password here"), None)
         .await
         .unwrap_err();
-    assert!(matches!(error, LoginError::InvalidCredentials), "{error:?}");
+    assert!(
+        matches!(error, SignInError::InvalidCredentials),
+        "{error:?}"
+    );
+    assert_eq!(
+        auth.event_names(),
+        ["sign_in_failed"],
+        "the same event as for nobody"
+    );
 }
 
 #[tokio::test]
@@ -276,12 +397,20 @@ async fn signing_in_issues_a_new_session_and_deletes_the_old_one() {
     let auth = fx.build().await;
 
     let sign_in = auth
-        .log_in(&credentials(" Alice", STRONG), Some(&previous))
+        .sign_in(&credentials(" Alice", STRONG), Some(&previous))
         .await
         .unwrap();
     assert_ne!(sign_in.token, previous);
     assert_eq!(sign_in.session.id, sign_in.token.id());
     assert_eq!(sign_in.user.last_login_at, Some(NOW));
+    let events = auth.events();
+    assert_eq!(auth.event_names(), ["sign_in_succeeded"]);
+    assert_eq!(
+        events[0].username_key.as_ref().map(UsernameKey::as_str),
+        Some("alice")
+    );
+    assert_eq!(events[0].session, Some(sign_in.session.id.fingerprint()));
+    assert_eq!(events[0].channel, Channel::Pages);
 }
 
 #[tokio::test]
@@ -307,7 +436,7 @@ async fn an_outdated_hash_is_replaced_at_sign_in() {
     fx.users.expect_record_sign_in().returning(|_, _| Ok(()));
     let auth = fx.build().await;
     let sign_in = auth
-        .log_in(&credentials("alice", STRONG), None)
+        .sign_in(&credentials("alice", STRONG), None)
         .await
         .unwrap();
     assert_eq!(sign_in.user.password_hash.as_str(), "$argon2id$stronger");
@@ -321,10 +450,10 @@ async fn a_store_failure_is_an_error_not_a_refusal() {
         .returning(|_| Err(storage_down()));
     let auth = fx.build().await;
     let error = auth
-        .log_in(&credentials("alice", STRONG), None)
+        .sign_in(&credentials("alice", STRONG), None)
         .await
         .unwrap_err();
-    assert!(matches!(error, LoginError::Storage(_)), "{error:?}");
+    assert!(matches!(error, SignInError::Storage(_)), "{error:?}");
 }
 
 pub(super) fn session_of_alice(expires_at: OffsetDateTime) -> (Session, User) {
@@ -352,7 +481,7 @@ async fn a_live_session_finds_its_user() {
     let auth = fx.build().await;
     let token = SessionToken::from_random_bytes([5; 32]);
     let signed_in = auth.signed_in(&token).await.unwrap().unwrap();
-    assert_eq!(signed_in.user.username.as_str(), "Alice");
+    assert_eq!(signed_in.user().username.as_str(), "Alice");
 }
 
 #[tokio::test]
@@ -383,16 +512,32 @@ async fn an_unknown_token_is_absent() {
 }
 
 #[tokio::test]
-async fn logging_out_deletes_the_session() {
-    let token = SessionToken::from_random_bytes([7; 32]);
+async fn signing_out_deletes_the_session_and_says_so() {
+    let signed_in = signed_in_alice();
     let mut fx = Fixture::new();
     fx.sessions
         .expect_delete_session()
-        .with(eq(token.id()))
+        .with(eq(signed_in.session().id))
         .times(1)
         .returning(|_| Ok(true));
     let auth = fx.build().await;
-    auth.log_out(&token).await.unwrap();
+    auth.auth
+        .visitors()
+        .sign_out(&signed_in, &origin())
+        .await
+        .unwrap();
+    let events = auth.events();
+    assert_eq!(auth.event_names(), ["signed_out"]);
+    assert_eq!(events[0].channel, Channel::Pages);
+    assert_eq!(
+        events[0].username_key.as_ref().map(UsernameKey::as_str),
+        Some("alice")
+    );
+    assert_eq!(
+        events[0].session,
+        Some(signed_in.session().id.fingerprint())
+    );
+    assert_eq!(events[0].client_ip.as_deref(), Some("192.0.2.7"));
 }
 
 #[tokio::test]
@@ -418,10 +563,10 @@ async fn a_throttled_attempt_costs_one_dummy_verify_and_the_right_password_does_
     // No account lookup, no session, no further count: the mocks refuse them.
     let auth = fx.build().await;
     let error = auth
-        .log_in(&credentials("alice", STRONG), None)
+        .sign_in(&credentials("alice", STRONG), None)
         .await
         .unwrap_err();
-    let LoginError::Throttled { retry_after } = error else {
+    let SignInError::Throttled { retry_after } = error else {
         panic!("expected throttling, got {error:?}");
     };
     assert_eq!(
@@ -429,6 +574,11 @@ async fn a_throttled_attempt_costs_one_dummy_verify_and_the_right_password_does_
         Duration::SECOND,
         "7 failures: 2 s after the last"
     );
+    assert_eq!(
+        auth.events()[0].kind,
+        EventKind::SignInThrottled { retry_after }
+    );
+    assert_eq!(auth.events().len(), 1);
 }
 
 #[tokio::test]
@@ -455,10 +605,13 @@ async fn throttling_is_keyed_by_the_normalised_username_whether_or_not_it_exists
         });
     let auth = fx.build().await;
     let error = auth
-        .log_in(&credentials(" GHOST ", STRONG), None)
+        .sign_in(&credentials(" GHOST ", STRONG), None)
         .await
         .unwrap_err();
-    assert!(matches!(error, LoginError::InvalidCredentials), "{error:?}");
+    assert!(
+        matches!(error, SignInError::InvalidCredentials),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -484,7 +637,7 @@ async fn a_successful_sign_in_clears_the_failure_count() {
     fx.sessions.expect_insert_session().returning(|_| Ok(()));
     fx.users.expect_record_sign_in().returning(|_, _| Ok(()));
     let auth = fx.build().await;
-    auth.log_in(&credentials("alice", STRONG), None)
+    auth.sign_in(&credentials("alice", STRONG), None)
         .await
         .unwrap();
 }
@@ -507,7 +660,7 @@ async fn remembered_sign_ins_last_thirty_days() {
     let auth = fx.build().await;
     let mut remembered = credentials("alice", STRONG);
     remembered.remember = true;
-    let sign_in = auth.log_in(&remembered, None).await.unwrap();
+    let sign_in = auth.sign_in(&remembered, None).await.unwrap();
     assert!(sign_in.session.remember);
 }
 
@@ -567,9 +720,9 @@ async fn use_is_recorded_at_most_once_a_minute() {
         .returning(|_, _| Ok(()));
     let auth = fx.build().await;
     let recent = auth.signed_in(&token).await.unwrap().unwrap();
-    assert_eq!(recent.session.last_seen_at, NOW - Duration::seconds(30));
+    assert_eq!(recent.session().last_seen_at, NOW - Duration::seconds(30));
     let stale = auth.signed_in(&token).await.unwrap().unwrap();
-    assert_eq!(stale.session.last_seen_at, NOW);
+    assert_eq!(stale.session().last_seen_at, NOW);
 }
 
 pub(super) fn signed_in_alice() -> SignedIn {
@@ -600,6 +753,16 @@ async fn changing_the_password_needs_the_current_one() {
         matches!(error, ChangePasswordError::WrongPassword),
         "{error:?}"
     );
+    assert_eq!(
+        auth.events()[0].kind,
+        EventKind::PasswordCheckFailed {
+            action: PasswordCheck::ChangePassword
+        }
+    );
+    assert_eq!(
+        auth.events()[0].session,
+        Some(signed_in_alice().session().id.fingerprint())
+    );
 }
 
 #[tokio::test]
@@ -623,6 +786,10 @@ async fn a_new_password_must_meet_the_policy() {
             ChangePasswordError::InvalidPassword(PasswordError::TooShort { .. })
         ),
         "{error:?}"
+    );
+    assert!(
+        auth.events().is_empty(),
+        "a refused new password changes nothing"
     );
 }
 
@@ -664,4 +831,11 @@ async fn a_password_change_ends_every_session_and_issues_a_new_one() {
         .unwrap();
     assert_eq!(sign_in.user.credential_version, 3);
     assert_eq!(sign_in.session.credential_version, 3);
+    let events = auth.events();
+    assert_eq!(auth.event_names(), ["password_changed"]);
+    assert_eq!(
+        events[0].session,
+        Some(sign_in.session.id.fingerprint()),
+        "names the session that replaces the caller's"
+    );
 }

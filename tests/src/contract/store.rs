@@ -3,7 +3,7 @@
 
 use std::{any::Any, fmt, sync::Arc};
 
-use latch_domain::{LoginAttemptRepository, SessionRepository, StoreHealth, UserRepository};
+use latch_domain::{SessionRepository, SignInAttemptRepository, StoreHealth, UserRepository};
 
 /// A fresh, empty store for one contract case, seen through its ports.
 pub struct StoreUnderTest {
@@ -12,7 +12,7 @@ pub struct StoreUnderTest {
     /// The same store as a session repository.
     pub sessions: Arc<dyn SessionRepository>,
     /// The same store's failed sign-in counters.
-    pub attempts: Arc<dyn LoginAttemptRepository>,
+    pub attempts: Arc<dyn SignInAttemptRepository>,
     /// The same store's health check.
     pub health: Arc<dyn StoreHealth>,
     /// Guarantees this backend's server is known not to give, with why.
@@ -26,7 +26,7 @@ impl StoreUnderTest {
     /// Wraps a store that implements all four ports.
     pub fn new<S>(store: S) -> Self
     where
-        S: UserRepository + SessionRepository + LoginAttemptRepository + StoreHealth + 'static,
+        S: UserRepository + SessionRepository + SignInAttemptRepository + StoreHealth + 'static,
     {
         let store = Arc::new(store);
         Self {

@@ -3,21 +3,18 @@
 use std::sync::Arc;
 
 use latch_domain::{
-    Credentials, LoginError, Password, RegisterError, RegistrationErrors, SignInContext,
+    Credentials, Password, RegisterError, RegistrationErrors, SignInError, SignInOutcome,
 };
 use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
-    caller::{Caller, ClientIp, UserAgent},
-    failures::{hasher_problem, rate_limited, request_errors, storage_problem},
+    caller::{Caller, ClientIp, UserAgent, origin},
+    failures::{hasher_problem, rate_limited, request_errors, storage_problem, throttled_seconds},
     models::{LoginBody, LoginRequest, RegisterRequest, UserEnvelope},
     problem::{Code, Problem},
 };
-use crate::{
-    AppState,
-    audit::{self, Channel},
-};
+use crate::AppState;
 
 /// Responses of `POST /api/register`.
 #[derive(ApiResponse)]
@@ -124,6 +121,38 @@ request_errors!(LogoutResponse {
     fallback => Unauthorized
 });
 
+impl From<RegisterError> for RegisterResponse {
+    fn from(error: RegisterError) -> Self {
+        match error {
+            RegisterError::InvalidInput(errors) => Self::Invalid(invalid_input(errors)),
+            RegisterError::UsernameTaken => {
+                Self::Conflict(Problem::new(Code::UsernameTaken, "That username is taken.").json())
+            }
+            RegisterError::Storage(error) => Self::Unavailable(storage_problem(error)),
+            RegisterError::Hasher(error) => Self::Unavailable(hasher_problem(error)),
+        }
+    }
+}
+
+impl From<SignInError> for LoginResponse {
+    fn from(error: SignInError) -> Self {
+        match error {
+            SignInError::InvalidCredentials => Self::InvalidCredentials(
+                Problem::new(Code::InvalidCredentials, "Invalid username or password.").json(),
+            ),
+            SignInError::Throttled { retry_after } => {
+                let seconds = throttled_seconds(retry_after);
+                let detail = format!(
+                    "Too many failed sign-ins for this username; try again in {seconds} s."
+                );
+                Self::TooManyAttempts(Problem::new(Code::TooManyAttempts, detail).json(), seconds)
+            }
+            SignInError::Storage(error) => Self::Unavailable(storage_problem(error)),
+            SignInError::Hasher(error) => Self::Unavailable(hasher_problem(error)),
+        }
+    }
+}
+
 fn invalid_input(errors: RegistrationErrors) -> Json<Problem> {
     let fields = [
         ("username", errors.username.map(|error| error.to_string())),
@@ -146,34 +175,25 @@ impl AccountsApi {
         &self,
         state: Data<&Arc<AppState>>,
         client: ClientIp,
+        agent: UserAgent,
         body: Json<RegisterRequest>,
     ) -> RegisterResponse {
         if let Some((problem, seconds)) = rate_limited(&state.limits.sign_up, &client) {
             return RegisterResponse::RateLimited(problem, seconds);
         }
         let RegisterRequest { username, password } = body.0;
-        match state
+        let registered = state
             .services
-            .auth
-            .register(&username, &Password::new(password))
-            .await
-        {
-            Ok(user) => {
-                audit::registered(Channel::Api, &user);
-                RegisterResponse::Created(Json((&user).into()))
-            }
-            Err(RegisterError::InvalidInput(errors)) => {
-                RegisterResponse::Invalid(invalid_input(errors))
-            }
-            Err(RegisterError::UsernameTaken) => RegisterResponse::Conflict(
-                Problem::new(Code::UsernameTaken, "That username is taken.").json(),
-            ),
-            Err(RegisterError::Storage(error)) => {
-                RegisterResponse::Unavailable(storage_problem(error))
-            }
-            Err(RegisterError::Hasher(error)) => {
-                RegisterResponse::Unavailable(hasher_problem(error))
-            }
+            .visitors
+            .register(
+                &username,
+                &Password::new(password),
+                &origin(&agent, &client),
+            )
+            .await;
+        match registered {
+            Ok(user) => RegisterResponse::Created(Json((&user).into())),
+            Err(error) => error.into(),
         }
     }
 
@@ -198,50 +218,33 @@ impl AccountsApi {
             username,
             password: Password::new(password),
             remember,
-            context: SignInContext::new(agent.0.as_deref(), client.0.map(|ip| ip.to_string())),
+            origin: origin(&agent, &client),
+            return_to: None,
         };
-        match state.services.auth.log_in(&credentials, None).await {
-            Ok(sign_in) => {
-                audit::sign_in_succeeded(Channel::Api, &sign_in);
+        match state.services.visitors.sign_in(&credentials, None).await {
+            Ok(SignInOutcome::Complete { sign_in, .. }) => {
                 LoginResponse::SignedIn(Json((&sign_in).into()))
             }
-            Err(LoginError::InvalidCredentials) => {
-                audit::sign_in_refused(
-                    Channel::Api,
-                    &credentials.username,
-                    &LoginError::InvalidCredentials,
-                );
-                LoginResponse::InvalidCredentials(
-                    Problem::new(Code::InvalidCredentials, "Invalid username or password.").json(),
-                )
-            }
-            Err(error @ LoginError::Throttled { retry_after }) => {
-                audit::sign_in_refused(Channel::Api, &credentials.username, &error);
-                // Round up: a client that waits this long is let through.
-                let seconds =
-                    retry_after.whole_seconds() + i64::from(retry_after.subsec_nanoseconds() > 0);
-                let seconds = u64::try_from(seconds.max(1)).unwrap_or(1);
-                let detail = format!(
-                    "Too many failed sign-ins for this username; try again in {seconds} s."
-                );
-                LoginResponse::TooManyAttempts(
-                    Problem::new(Code::TooManyAttempts, detail).json(),
-                    seconds,
-                )
-            }
-            Err(LoginError::Storage(error)) => LoginResponse::Unavailable(storage_problem(error)),
-            Err(LoginError::Hasher(error)) => LoginResponse::Unavailable(hasher_problem(error)),
+            Err(error) => error.into(),
         }
     }
 
     /// End the calling session.
     #[oai(path = "/logout", method = "post", operation_id = "logout")]
-    async fn logout(&self, state: Data<&Arc<AppState>>, caller: Caller) -> LogoutResponse {
-        match state.services.auth.log_out(&caller.token).await {
-            Ok(()) => {
-                audit::signed_out(Channel::Api, Some(&caller.signed_in.user), &caller.token);
-                LogoutResponse::LoggedOut
-            }
+    async fn logout(
+        &self,
+        state: Data<&Arc<AppState>>,
+        client: ClientIp,
+        agent: UserAgent,
+        caller: Caller,
+    ) -> LogoutResponse {
+        let signed_out = state
+            .services
+            .visitors
+            .sign_out(&caller.signed_in, &origin(&agent, &client))
+            .await;
+        match signed_out {
+            Ok(()) => LogoutResponse::LoggedOut,
             Err(error) => LogoutResponse::Unavailable(storage_problem(error)),
         }
     }

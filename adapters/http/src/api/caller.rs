@@ -5,7 +5,7 @@
 
 use std::{net::IpAddr, sync::Arc};
 
-use latch_domain::{SessionToken, SignedIn};
+use latch_domain::{Channel, Origin, SignedIn};
 use poem::{FromRequest, Request, RequestBody, Result};
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions,
@@ -13,7 +13,11 @@ use poem_openapi::{
 };
 
 use super::problem::{Code, Problem, ProblemError};
-use crate::{AppState, csrf::CsrfToken};
+use crate::{
+    AppState,
+    middleware::csrf,
+    session::{self, Credential},
+};
 
 /// The name of the bearer scheme in the OpenAPI document.
 const BEARER_SCHEME: &str = "bearer";
@@ -42,10 +46,18 @@ impl<'a> FromRequest<'a> for UserAgent {
     }
 }
 
-/// A signed-in caller: their account and session, and the token used.
+/// Where an API request comes from, as the domain records it.
+pub(crate) fn origin(agent: &UserAgent, client: &ClientIp) -> Origin {
+    Origin::new(
+        Channel::Api,
+        agent.0.as_deref(),
+        client.0.map(|ip| ip.to_string()),
+    )
+}
+
+/// A signed-in caller: their account and session, and how they proved it.
 pub(crate) struct Caller {
     pub(crate) signed_in: SignedIn,
-    pub(crate) token: SessionToken,
     /// Whether the token came in the session cookie rather than as a bearer
     /// token: then a new session must be handed back as a cookie too.
     pub(crate) by_cookie: bool,
@@ -53,25 +65,6 @@ pub(crate) struct Caller {
 
 fn refuse(code: Code, detail: &str) -> poem::Error {
     ProblemError(Problem::new(code, detail)).into()
-}
-
-/// The token from `Authorization: Bearer ...`: `None` without the header,
-/// an error with a malformed one.
-fn bearer_token(req: &Request) -> Result<Option<SessionToken>> {
-    let Some(header) = req.header("authorization") else {
-        return Ok(None);
-    };
-    let token = header
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .and_then(|(_, token)| SessionToken::parse(token.trim()));
-    match token {
-        Some(token) => Ok(Some(token)),
-        None => Err(refuse(
-            Code::Unauthorized,
-            "The Authorization header must be `Bearer <token>` with a token from /api/login.",
-        )),
-    }
 }
 
 impl<'a> ApiExtractor<'a> for Caller {
@@ -125,37 +118,30 @@ impl<'a> ApiExtractor<'a> for Caller {
         let state = req
             .data::<Arc<AppState>>()
             .ok_or_else(|| refuse(Code::InternalError, "The application state is missing."))?;
-        let (token, by_cookie) = match bearer_token(req)? {
-            Some(token) => (token, false),
-            None => {
-                let token = state.cookies.session_token(req.cookie()).ok_or_else(|| {
-                    refuse(
-                        Code::Unauthorized,
-                        "Sign in first: send a bearer token or the session cookie.",
-                    )
-                })?;
-                if !req.method().is_safe() {
-                    let valid = match (
-                        req.header("x-csrf-token"),
-                        req.extensions().get::<CsrfToken>(),
-                    ) {
-                        (Some(token), Some(csrf)) => csrf.is_valid(token),
-                        _ => false,
-                    };
-                    if !valid {
-                        return Err(refuse(
-                            Code::CsrfFailed,
-                            "A cookie-authenticated request must carry a valid X-CSRF-Token header.",
-                        ));
-                    }
-                }
-                (token, true)
-            }
-        };
-        let signed_in = state
-            .services
-            .auth
-            .signed_in(&token)
+        let credential = session::credential(req, &state.cookies)
+            .map_err(|_| {
+                refuse(
+                    Code::Unauthorized,
+                    "The Authorization header must be `Bearer <token>` with a token from /api/login.",
+                )
+            })?
+            .ok_or_else(|| {
+                refuse(
+                    Code::Unauthorized,
+                    "Sign in first: send a bearer token or the session cookie.",
+                )
+            })?;
+        let by_cookie = matches!(credential, Credential::Cookie(_));
+        if by_cookie
+            && !req.method().is_safe()
+            && !csrf::is_valid_for(req, req.header("x-csrf-token"))
+        {
+            return Err(refuse(
+                Code::CsrfFailed,
+                "A cookie-authenticated request must carry a valid X-CSRF-Token header.",
+            ));
+        }
+        let signed_in = session::resolve(state, credential.token())
             .await
             .map_err(|error| {
                 tracing::error!(%error, "store unavailable");
@@ -172,7 +158,6 @@ impl<'a> ApiExtractor<'a> for Caller {
             })?;
         Ok(Self {
             signed_in,
-            token,
             by_cookie,
         })
     }

@@ -10,7 +10,7 @@ use super::{
     caller::ClientIp,
     problem::{Code, Problem},
 };
-use crate::rate_limit::{RateLimiter, retry_after_seconds};
+use crate::middleware::rate_limit::{RateLimiter, retry_after_seconds};
 
 /// Implements `from_request_error` for a response enum: an error raised
 /// while reading the request (bad JSON, no credentials...) becomes the
@@ -50,6 +50,12 @@ pub(super) fn hasher_problem(error: impl std::fmt::Display) -> Json<Problem> {
         "The service is temporarily unavailable; try again shortly.",
     )
     .json()
+}
+
+/// The `Retry-After` seconds for a throttled username: the same rounding
+/// as every other `Retry-After` (up, at least one).
+pub(super) fn throttled_seconds(wait: time::Duration) -> u64 {
+    retry_after_seconds(wait.try_into().unwrap_or_default())
 }
 
 /// Spends one request of the caller's allowance under `limiter`; when none

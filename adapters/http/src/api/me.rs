@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use latch_domain::{AccountError, ChangePasswordError, Password};
+use latch_domain::{ChangePasswordError, DeleteAccountError, Password};
 use poem::web::{Data, cookie::CookieJar};
 use poem_openapi::{ApiResponse, OpenApi, param::Path, payload::Json};
 
 use super::{
-    caller::{Caller, ClientIp},
+    caller::{Caller, ClientIp, UserAgent, origin},
     failures::{hasher_problem, rate_limited, request_errors, storage_problem},
     models::{
         ChangePasswordRequest, DeleteAccountRequest, EndedSessionsBody, LoginBody, SessionsBody,
@@ -20,10 +20,7 @@ use super::{
     },
     problem::{Code, Problem},
 };
-use crate::{
-    AppState,
-    audit::{self, Channel},
-};
+use crate::AppState;
 
 /// Responses of `GET /api/me`.
 #[derive(ApiResponse)]
@@ -226,6 +223,34 @@ fn account_gone() -> Json<Problem> {
     .json()
 }
 
+impl From<ChangePasswordError> for ChangePasswordResponse {
+    fn from(error: ChangePasswordError) -> Self {
+        match error {
+            ChangePasswordError::WrongPassword => {
+                Self::Forbidden(wrong_password("current_password"))
+            }
+            ChangePasswordError::InvalidPassword(error) => {
+                let fields = [("new_password", error.to_string())];
+                Self::Invalid(Problem::invalid_input(fields).json())
+            }
+            ChangePasswordError::AccountGone => Self::Unauthorized(account_gone()),
+            ChangePasswordError::Storage(error) => Self::Unavailable(storage_problem(error)),
+            ChangePasswordError::Hasher(error) => Self::Unavailable(hasher_problem(error)),
+        }
+    }
+}
+
+impl From<DeleteAccountError> for DeleteAccountResponse {
+    fn from(error: DeleteAccountError) -> Self {
+        match error {
+            DeleteAccountError::WrongPassword => Self::Forbidden(wrong_password("password")),
+            DeleteAccountError::AccountGone => Self::Unauthorized(account_gone()),
+            DeleteAccountError::Storage(error) => Self::Unavailable(storage_problem(error)),
+            DeleteAccountError::Hasher(error) => Self::Unavailable(hasher_problem(error)),
+        }
+    }
+}
+
 /// The signed-in caller's own account over JSON.
 pub(crate) struct MeApi;
 
@@ -234,7 +259,7 @@ impl MeApi {
     /// The signed-in account.
     #[oai(path = "/me", method = "get", operation_id = "me")]
     async fn me(&self, caller: Caller) -> MeResponse {
-        MeResponse::Me(Json((&caller.signed_in.user).into()))
+        MeResponse::Me(Json(caller.signed_in.user().into()))
     }
 
     /// Change the password.
@@ -252,6 +277,7 @@ impl MeApi {
         state: Data<&Arc<AppState>>,
         caller: Caller,
         client: ClientIp,
+        agent: UserAgent,
         jar: &CookieJar,
         body: Json<ChangePasswordRequest>,
     ) -> ChangePasswordResponse {
@@ -264,49 +290,29 @@ impl MeApi {
         } = body.0;
         let changed = state
             .services
-            .auth
+            .owners
             .change_password(
                 &caller.signed_in,
                 &Password::new(current_password),
                 &Password::new(new_password),
+                &origin(&agent, &client),
             )
             .await;
         match changed {
             Ok(sign_in) => {
-                audit::password_changed(Channel::Api, &sign_in);
                 if caller.by_cookie {
                     state.cookies.set_session(jar, &sign_in);
                 }
                 ChangePasswordResponse::Changed(Json((&sign_in).into()))
             }
-            Err(ChangePasswordError::WrongPassword) => {
-                audit::password_check_failed(
-                    Channel::Api,
-                    &caller.signed_in.user,
-                    "change_password",
-                );
-                ChangePasswordResponse::Forbidden(wrong_password("current_password"))
-            }
-            Err(ChangePasswordError::InvalidPassword(error)) => {
-                let fields = [("new_password", error.to_string())];
-                ChangePasswordResponse::Invalid(Problem::invalid_input(fields).json())
-            }
-            Err(ChangePasswordError::AccountGone) => {
-                ChangePasswordResponse::Unauthorized(account_gone())
-            }
-            Err(ChangePasswordError::Storage(error)) => {
-                ChangePasswordResponse::Unavailable(storage_problem(error))
-            }
-            Err(ChangePasswordError::Hasher(error)) => {
-                ChangePasswordResponse::Unavailable(hasher_problem(error))
-            }
+            Err(error) => error.into(),
         }
     }
 
     /// Every live session of the account, the calling one marked `current`.
     #[oai(path = "/me/sessions", method = "get", operation_id = "sessions")]
     async fn sessions(&self, state: Data<&Arc<AppState>>, caller: Caller) -> SessionsResponse {
-        match state.services.auth.sessions(&caller.signed_in).await {
+        match state.services.owners.sessions(&caller.signed_in).await {
             Ok(sessions) => SessionsResponse::Sessions(Json(SessionsBody {
                 sessions: sessions.into_iter().map(Into::into).collect(),
             })),
@@ -327,20 +333,21 @@ impl MeApi {
         &self,
         state: Data<&Arc<AppState>>,
         caller: Caller,
+        client: ClientIp,
+        agent: UserAgent,
         jar: &CookieJar,
         /// The session's `id`, from `GET /api/me/sessions`.
         id: Path<String>,
     ) -> EndSessionResponse {
         let id = id.0;
-        match state
+        let ended = state
             .services
-            .auth
-            .end_session(&caller.signed_in, &id)
-            .await
-        {
+            .owners
+            .end_session(&caller.signed_in, &id, &origin(&agent, &client))
+            .await;
+        match ended {
             Ok(true) => {
-                audit::session_ended(Channel::Api, &caller.signed_in.user, &id);
-                let current = id == caller.signed_in.session.id.public_id();
+                let current = id == caller.signed_in.session().id.public_id();
                 if current && caller.by_cookie {
                     state.cookies.clear_session(jar);
                 }
@@ -367,17 +374,16 @@ impl MeApi {
         &self,
         state: Data<&Arc<AppState>>,
         caller: Caller,
+        client: ClientIp,
+        agent: UserAgent,
     ) -> EndOtherSessionsResponse {
-        match state
+        let ended = state
             .services
-            .auth
-            .end_other_sessions(&caller.signed_in)
-            .await
-        {
-            Ok(ended) => {
-                audit::other_sessions_ended(Channel::Api, &caller.signed_in.user, ended);
-                EndOtherSessionsResponse::Ended(Json(EndedSessionsBody { ended }))
-            }
+            .owners
+            .end_other_sessions(&caller.signed_in, &origin(&agent, &client))
+            .await;
+        match ended {
+            Ok(ended) => EndOtherSessionsResponse::Ended(Json(EndedSessionsBody { ended })),
             Err(error) => EndOtherSessionsResponse::Unavailable(storage_problem(error)),
         }
     }
@@ -391,6 +397,7 @@ impl MeApi {
         state: Data<&Arc<AppState>>,
         caller: Caller,
         client: ClientIp,
+        agent: UserAgent,
         jar: &CookieJar,
         body: Json<DeleteAccountRequest>,
     ) -> DeleteAccountResponse {
@@ -398,31 +405,19 @@ impl MeApi {
             return DeleteAccountResponse::RateLimited(problem, seconds);
         }
         let password = Password::new(body.0.password);
-        let user = &caller.signed_in.user;
-        match state
+        let deleted = state
             .services
-            .auth
-            .delete_account(&caller.signed_in, &password)
-            .await
-        {
+            .owners
+            .delete_account(&caller.signed_in, &password, &origin(&agent, &client))
+            .await;
+        match deleted {
             Ok(()) => {
-                audit::account_deleted(Channel::Api, user);
                 if caller.by_cookie {
                     state.cookies.clear_session(jar);
                 }
                 DeleteAccountResponse::Deleted
             }
-            Err(AccountError::WrongPassword) => {
-                audit::password_check_failed(Channel::Api, user, "delete_account");
-                DeleteAccountResponse::Forbidden(wrong_password("password"))
-            }
-            Err(AccountError::NoSuchAccount) => DeleteAccountResponse::Unauthorized(account_gone()),
-            Err(AccountError::Storage(error)) => {
-                DeleteAccountResponse::Unavailable(storage_problem(error))
-            }
-            Err(AccountError::Hasher(error)) => {
-                DeleteAccountResponse::Unavailable(hasher_problem(error))
-            }
+            Err(error) => error.into(),
         }
     }
 }

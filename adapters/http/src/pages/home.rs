@@ -3,7 +3,7 @@
 use poem::{Response, Result, handler, http::StatusCode};
 
 use super::Ui;
-use crate::render::Page;
+use super::views::Page;
 
 /// Says whether the visitor is signed in.
 #[handler]

@@ -1,6 +1,6 @@
 //! `GET /login`, `POST /login`.
 
-use latch_domain::{Credentials, LoginError, Password, safe_redirect_target};
+use latch_domain::{Credentials, Password, ReturnTarget, SignInError, SignInOutcome};
 use poem::{
     Response, Result, handler,
     http::StatusCode,
@@ -8,12 +8,13 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::{Ui, internal_error, see_other, store_unavailable};
-use crate::{
-    audit::{self, Channel},
-    cookies::Flash,
-    render::{FieldErrors, FormView, Page},
+use super::{
+    Ui, hasher_unavailable,
+    redirect::safe_redirect_target,
+    see_other, store_unavailable,
+    views::{FieldErrors, FormView, Page},
 };
+use crate::middleware::cookies::Flash;
 
 /// `?next=` on the sign-in page.
 #[derive(Deserialize, Default)]
@@ -26,16 +27,16 @@ pub(super) struct NextQuery {
 /// checked by the guard).
 #[derive(Deserialize, Default)]
 #[serde(default)]
-pub(super) struct LoginForm {
-    username: String,
-    password: String,
-    next: Option<String>,
+pub(crate) struct LoginForm {
+    pub(crate) username: String,
+    pub(crate) password: String,
+    pub(crate) next: Option<String>,
     /// The "Remember me" checkbox: present when ticked.
-    remember: Option<String>,
+    pub(crate) remember: Option<String>,
 }
 
 /// Keeps `next` only if it is a path on this site.
-fn local_target(next: Option<&str>) -> Option<String> {
+pub(crate) fn local_target(next: Option<&str>) -> Option<String> {
     next.and_then(safe_redirect_target).map(str::to_owned)
 }
 
@@ -60,36 +61,45 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Re
     if let Some(refused) = ui.rate_limited(&ui.state.limits.sign_in) {
         return refused;
     }
-    let next = local_target(form.next.as_deref());
     let credentials = Credentials {
+        return_to: local_target(form.next.as_deref()).map(ReturnTarget::new),
         username: form.username,
         password: Password::new(form.password),
         remember: form.remember.is_some(),
-        context: ui.sign_in_context(),
+        origin: ui.origin(),
     };
     let previous = ui.state.cookies.session_token(ui.jar);
-    match ui.auth().log_in(&credentials, previous.as_ref()).await {
-        Ok(sign_in) => {
-            audit::sign_in_succeeded(Channel::Pages, &sign_in);
+    match ui.visitors().sign_in(&credentials, previous.as_ref()).await {
+        Ok(SignInOutcome::Complete { sign_in, return_to }) => {
             ui.state.cookies.set_session(ui.jar, &sign_in);
             ui.state.cookies.rotate_csrf(ui.jar);
             ui.state.cookies.set_flash(ui.jar, Flash::SignedIn);
-            Ok(see_other(next.as_deref().unwrap_or("/")))
+            Ok(see_other(
+                return_to.as_ref().map_or("/", ReturnTarget::as_str),
+            ))
         }
+        Err(error) => refused(&ui, credentials, error),
+    }
+}
+
+/// The form again for a refused sign-in; or the error page.
+fn refused(ui: &Ui<'_>, credentials: Credentials, error: SignInError) -> Result<Response> {
+    match error {
         // A throttled attempt gets the same page as a wrong password: the
         // pages never say which it was.
-        Err(error @ (LoginError::InvalidCredentials | LoginError::Throttled { .. })) => {
-            audit::sign_in_refused(Channel::Pages, &credentials.username, &error);
+        SignInError::InvalidCredentials | SignInError::Throttled { .. } => {
             let message = Some("Invalid username or password.".to_owned());
             let form = Filled {
                 username: credentials.username,
-                next,
+                next: credentials
+                    .return_to
+                    .map(|target| target.as_str().to_owned()),
                 remember: credentials.remember,
             };
-            render_form(&ui, StatusCode::UNAUTHORIZED, form, message)
+            render_form(ui, StatusCode::UNAUTHORIZED, form, message)
         }
-        Err(LoginError::Storage(error)) => Err(store_unavailable(error)),
-        Err(LoginError::Hasher(error)) => Err(internal_error(error)),
+        SignInError::Storage(error) => Err(store_unavailable(error)),
+        SignInError::Hasher(error) => Err(hasher_unavailable(error)),
     }
 }
 
@@ -115,30 +125,11 @@ fn render_form(
         username,
         next,
         remember,
-        password_min_length: ui.auth().policies().password.min_length(),
+        password_min_length: ui.password_min_length(),
         errors: FieldErrors {
             form: message,
             ..FieldErrors::default()
         },
     };
     ui.render(status, Page::Login(&form))
-}
-
-/// Runs what the sign-in handler does with a form body up to the domain,
-/// without I/O: for the fuzzer, which checks that no input panics and that
-/// a kept `next` never leaves the site.
-pub(crate) fn exercise_form(body: &[u8]) {
-    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(body) else {
-        return;
-    };
-    if let Some(target) = local_target(form.next.as_deref()) {
-        assert!(target.starts_with('/') && !target.starts_with("//") && !target.contains('\\'));
-    }
-    let key = latch_domain::UsernameKey::from_input(&form.username);
-    assert_eq!(
-        key,
-        latch_domain::UsernameKey::from_input(key.as_str()),
-        "keys are stable"
-    );
-    let _ = Password::new(form.password).char_count();
 }

@@ -2,12 +2,8 @@
 
 use poem::{Response, Result, handler, http::StatusCode};
 
-use super::{Ui, see_other, store_unavailable};
-use crate::{
-    audit::{self, Channel},
-    cookies::Flash,
-    render::Page,
-};
+use super::{Ui, see_other, store_unavailable, views::Page};
+use crate::middleware::cookies::Flash;
 
 /// Offers a Log out button to signed-in visitors; others go home.
 #[handler]
@@ -18,13 +14,14 @@ pub(super) fn confirm(ui: Ui<'_>) -> Result<Response> {
     ui.render(StatusCode::OK, Page::LogoutConfirm)
 }
 
-/// Deletes the session in the store and the cookie in the browser.
+/// Ends the session in the store and deletes the cookie in the browser.
 #[handler]
 pub(super) async fn submit(ui: Ui<'_>) -> Result<Response> {
-    if let Some(token) = ui.state.cookies.session_token(ui.jar) {
-        ui.auth().log_out(&token).await.map_err(store_unavailable)?;
-        let user = ui.visitor.0.as_ref().map(|signed_in| &signed_in.user);
-        audit::signed_out(Channel::Pages, user, &token);
+    if let Some(signed_in) = &ui.visitor.0 {
+        ui.visitors()
+            .sign_out(signed_in, &ui.origin())
+            .await
+            .map_err(store_unavailable)?;
     }
     ui.state.cookies.clear_session(ui.jar);
     ui.state.cookies.rotate_csrf(ui.jar);

@@ -1,18 +1,21 @@
-//! The HTML pages: the Flask tutorial's routes, done right.
+//! The HTML pages: the Flask tutorial's routes, done right, with their
+//! views, templates and error pages.
 
 mod account;
+pub(crate) mod error_pages;
 mod home;
-mod login;
+pub(crate) mod login;
 mod logout;
-mod register;
+pub(crate) mod redirect;
+pub(crate) mod register;
+mod templates;
+mod views;
 
-pub(crate) use self::{
-    login::exercise_form as exercise_login_form, register::exercise_form as exercise_register_form,
-};
+pub use self::{templates::Templates, views::RenderError};
 
 use std::{fmt::Display, net::IpAddr, sync::Arc, time::Instant};
 
-use latch_domain::{Authenticator, SignInContext};
+use latch_domain::{AccountOwners, Channel, HasherError, Origin, StorageError, Visitors};
 use poem::{
     Error, FromRequest, IntoResponse, Request, RequestBody, Response, Result, Route, get, handler,
     http::{StatusCode, header},
@@ -20,14 +23,15 @@ use poem::{
     web::{Path, Redirect, cookie::CookieJar},
 };
 
+use self::views::{Page, PageContext};
 use crate::{
     AppState,
-    cookies::Flash,
-    csrf::CsrfToken,
-    error_pages,
-    rate_limit::{RateLimiter, retry_after_seconds},
-    render::{Page, PageContext},
-    visitor::Visitor,
+    middleware::{
+        cookies::Flash,
+        csrf::CsrfToken,
+        rate_limit::{RateLimiter, retry_after_seconds},
+    },
+    session::Visitor,
 };
 
 /// The page routes; they expect the CSRF, CSRF-guard and visitor
@@ -85,13 +89,28 @@ impl<'a> FromRequest<'a> for Ui<'a> {
 }
 
 impl Ui<'_> {
-    fn auth(&self) -> &Authenticator {
-        &self.state.services.auth
+    /// What visitors may do.
+    fn visitors(&self) -> &Visitors {
+        &self.state.services.visitors
     }
 
-    /// Where a sign-in from this request comes from.
-    fn sign_in_context(&self) -> SignInContext {
-        SignInContext::new(self.user_agent, self.client_ip.map(|ip| ip.to_string()))
+    /// What a signed-in person may do to their own account.
+    fn owners(&self) -> &AccountOwners {
+        &self.state.services.owners
+    }
+
+    /// The configured minimum password length, for the forms' hints.
+    fn password_min_length(&self) -> usize {
+        self.visitors().policies().password.min_length()
+    }
+
+    /// Where this request comes from, as the domain records it.
+    fn origin(&self) -> Origin {
+        Origin::new(
+            Channel::Pages,
+            self.user_agent,
+            self.client_ip.map(|ip| ip.to_string()),
+        )
     }
 
     /// Spends one request of this client's allowance under `limiter`; when
@@ -122,8 +141,7 @@ impl Ui<'_> {
         };
         let html = self
             .state
-            .services
-            .pages
+            .templates
             .render(&page, &context)
             .map_err(internal_error)?;
         Ok(html_response(status, html))
@@ -144,9 +162,44 @@ fn see_other(location: &str) -> Response {
     Redirect::see_other(location).into_response()
 }
 
+/// The redirect that sends a signed-out visitor to sign in and then back:
+/// to the page asked for, or, after a form sent from a page, to that page.
+pub(crate) fn sign_in_first(req: &Request) -> Response {
+    let path = req.uri().path();
+    let page = if req.method().is_safe() {
+        path
+    } else {
+        // The forms under /account/sessions/ are on the sessions page.
+        path.strip_prefix("/account/sessions/")
+            .map_or(path, |_| "/account/sessions")
+    };
+    let next: String = url_encode(page);
+    see_other(&format!("/login?next={next}"))
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
 /// A store failure: logged, answered with the `503` page.
-pub(crate) fn store_unavailable(error: impl Display) -> Error {
+pub(crate) fn store_unavailable(error: StorageError) -> Error {
     tracing::error!(%error, "store unavailable");
+    Error::from_status(StatusCode::SERVICE_UNAVAILABLE)
+}
+
+/// A hasher failure: logged, answered with the `503` page, like the API's
+/// `temporarily_unavailable` (the hasher's workers are busy or broken, not
+/// the request).
+pub(crate) fn hasher_unavailable(error: HasherError) -> Error {
+    tracing::error!(%error, "password hashing unavailable");
     Error::from_status(StatusCode::SERVICE_UNAVAILABLE)
 }
 
@@ -163,12 +216,22 @@ pub(crate) fn asset(Path(name): Path<String>, req: &Request) -> Result<Response>
         .data::<Arc<AppState>>()
         .ok_or_else(|| Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
     let asset = state
-        .services
-        .pages
+        .templates
         .asset(&name)
         .ok_or_else(|| Error::from_status(StatusCode::NOT_FOUND))?;
     Ok(Response::builder()
         .content_type(asset.content_type)
         .header(header::CACHE_CONTROL, "public, max-age=86400")
         .body(asset.body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_targets_are_percent_encoded() {
+        assert_eq!(url_encode("/account/sessions"), "%2Faccount%2Fsessions");
+        assert_eq!(url_encode("/a b?c=d&e"), "%2Fa%20b%3Fc%3Dd%26e");
+    }
 }

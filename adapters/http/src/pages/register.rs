@@ -4,19 +4,18 @@ use latch_domain::{Password, RegisterError};
 use poem::{Response, Result, handler, http::StatusCode, web::Form};
 use serde::Deserialize;
 
-use super::{Ui, internal_error, see_other, store_unavailable};
-use crate::{
-    audit::{self, Channel},
-    cookies::Flash,
-    render::{FieldErrors, FormView, Page},
+use super::{
+    Ui, hasher_unavailable, see_other, store_unavailable,
+    views::{FieldErrors, FormView, Page},
 };
+use crate::middleware::cookies::Flash;
 
 /// The tutorial's sign-up form (`csrf_token` is checked by the guard).
 #[derive(Deserialize, Default)]
 #[serde(default)]
-pub(super) struct RegisterForm {
-    username: String,
-    password: String,
+pub(crate) struct RegisterForm {
+    pub(crate) username: String,
+    pub(crate) password: String,
 }
 
 /// Shows the form; signed-in visitors go home.
@@ -35,35 +34,42 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<RegisterForm>) -> Result
         return refused;
     }
     let RegisterForm { username, password } = form;
-    match ui
-        .auth()
-        .register(&username, &Password::new(password))
-        .await
-    {
-        Ok(user) => {
-            audit::registered(Channel::Pages, &user);
+    let registered = ui
+        .visitors()
+        .register(&username, &Password::new(password), &ui.origin())
+        .await;
+    match registered {
+        Ok(_) => {
             ui.state.cookies.set_flash(ui.jar, Flash::Registered);
             Ok(see_other("/login"))
         }
-        Err(RegisterError::InvalidInput(errors)) => {
-            let errors = FieldErrors {
+        Err(error) => refused(&ui, username, error),
+    }
+}
+
+/// The form again, saying what was wrong; or the error page.
+fn refused(ui: &Ui<'_>, username: String, error: RegisterError) -> Result<Response> {
+    let (status, errors) = match error {
+        RegisterError::InvalidInput(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors {
                 form: None,
                 username: errors.username.map(|error| error.to_string()),
                 password: errors.password.map(|error| error.to_string()),
-            };
-            render_form(&ui, StatusCode::UNPROCESSABLE_ENTITY, username, errors)
-        }
-        Err(RegisterError::UsernameTaken) => {
-            let errors = FieldErrors {
+            },
+        ),
+        RegisterError::UsernameTaken => (
+            StatusCode::CONFLICT,
+            FieldErrors {
                 form: Some("That username is taken.".to_owned()),
                 username: Some("That username is taken. Please choose another.".to_owned()),
                 password: None,
-            };
-            render_form(&ui, StatusCode::CONFLICT, username, errors)
-        }
-        Err(RegisterError::Storage(error)) => Err(store_unavailable(error)),
-        Err(RegisterError::Hasher(error)) => Err(internal_error(error)),
-    }
+            },
+        ),
+        RegisterError::Storage(error) => return Err(store_unavailable(error)),
+        RegisterError::Hasher(error) => return Err(hasher_unavailable(error)),
+    };
+    render_form(ui, status, username, errors)
 }
 
 fn render_form(
@@ -76,24 +82,8 @@ fn render_form(
         username,
         next: None,
         remember: false,
-        password_min_length: ui.auth().policies().password.min_length(),
+        password_min_length: ui.password_min_length(),
         errors,
     };
     ui.render(status, Page::Register(&form))
-}
-
-/// Runs what the sign-up handler does with a form body up to the domain,
-/// without I/O: for the fuzzer, which checks that no input panics and that
-/// an accepted username keeps its rules.
-pub(crate) fn exercise_form(body: &[u8]) {
-    let Ok(RegisterForm { username, password }) = serde_urlencoded::from_bytes(body) else {
-        return;
-    };
-    let parsed = latch_domain::Username::parse(&username);
-    if let Ok(name) = &parsed {
-        let chars = name.as_str().chars().count();
-        assert!((3..=32).contains(&chars), "{chars} characters accepted");
-    }
-    let _ = latch_domain::PasswordPolicy::default()
-        .check(&Password::new(password), parsed.as_ref().ok());
 }

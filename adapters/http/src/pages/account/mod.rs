@@ -16,28 +16,22 @@ pub(crate) use self::{
 use poem::{Response, Result, handler, http::StatusCode};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
 
-use super::{Ui, internal_error, see_other};
-use crate::render::{AccountView, Page, TimeView};
+use super::{
+    Ui, internal_error,
+    views::{AccountView, Page, TimeView},
+};
+use crate::session::Member;
 
-/// Shows the account's facts, or sends the visitor to sign in and back.
+/// Shows the account's facts.
 #[handler]
-pub(super) fn show(ui: Ui<'_>) -> Result<Response> {
-    let Some(signed_in) = &ui.visitor.0 else {
-        return Ok(sign_in_first("/account"));
-    };
-    let user = &signed_in.user;
+pub(super) fn show(ui: Ui<'_>, member: Member) -> Result<Response> {
+    let user = member.signed_in().user();
     let account = AccountView {
         username: user.username.as_str().to_owned(),
         created_at: time_view(user.created_at)?,
         last_login_at: user.last_login_at.map(time_view).transpose()?,
     };
     ui.render(StatusCode::OK, Page::Account(&account))
-}
-
-/// The redirect that sends a signed-out visitor to sign in and then to
-/// `page` (one of the fixed account paths).
-fn sign_in_first(page: &str) -> Response {
-    see_other(&format!("/login?next={}", page.replace('/', "%2F")))
 }
 
 /// A moment as the pages show it: readable UTC text and RFC 3339.

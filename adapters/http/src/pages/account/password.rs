@@ -5,16 +5,14 @@ use latch_domain::{ChangePasswordError, Password};
 use poem::{Response, Result, handler, http::StatusCode, web::Form};
 use serde::Deserialize;
 
-use super::sign_in_first;
 use crate::{
-    audit::{self, Channel},
-    cookies::Flash,
-    pages::{Ui, internal_error, see_other, store_unavailable},
-    render::{Page, PasswordChangeView},
+    middleware::cookies::Flash,
+    pages::{
+        Ui, hasher_unavailable, see_other, store_unavailable,
+        views::{Page, PasswordChangeView},
+    },
+    session::Member,
 };
-
-/// Where the form lives.
-const PAGE: &str = "/account/password";
 
 /// The form's fields (`csrf_token` is checked by the guard).
 #[derive(Deserialize, Default)]
@@ -26,20 +24,18 @@ pub(crate) struct PasswordForm {
 
 /// Shows the form.
 #[handler]
-pub(crate) fn page(ui: Ui<'_>) -> Result<Response> {
-    if ui.visitor.0.is_none() {
-        return Ok(sign_in_first(PAGE));
-    }
+pub(crate) fn page(ui: Ui<'_>, _member: Member) -> Result<Response> {
     render_form(&ui, StatusCode::OK, PasswordChangeView::default())
 }
 
 /// Changes the password, signs out every other session, re-issues this
 /// one, and goes back to the account page; or re-shows the form with why not.
 #[handler]
-pub(crate) async fn submit(ui: Ui<'_>, Form(form): Form<PasswordForm>) -> Result<Response> {
-    let Some(signed_in) = &ui.visitor.0 else {
-        return Ok(sign_in_first(PAGE));
-    };
+pub(crate) async fn submit(
+    ui: Ui<'_>,
+    member: Member,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response> {
     // The current password is a guess an attacker holding the cookie could
     // repeat: it spends the same allowance as a sign-in.
     if let Some(refused) = ui.rate_limited(&ui.state.limits.sign_in) {
@@ -47,41 +43,51 @@ pub(crate) async fn submit(ui: Ui<'_>, Form(form): Form<PasswordForm>) -> Result
     }
     let current = Password::new(form.current_password);
     let new = Password::new(form.new_password);
-    match ui.auth().change_password(signed_in, &current, &new).await {
+    let changed = ui
+        .owners()
+        .change_password(member.signed_in(), &current, &new, &ui.origin())
+        .await;
+    match changed {
         Ok(sign_in) => {
-            audit::password_changed(Channel::Pages, &sign_in);
             ui.state.cookies.set_session(ui.jar, &sign_in);
             ui.state.cookies.rotate_csrf(ui.jar);
             ui.state.cookies.set_flash(ui.jar, Flash::PasswordChanged);
             Ok(see_other("/account"))
         }
-        Err(ChangePasswordError::WrongPassword) => {
-            audit::password_check_failed(Channel::Pages, &signed_in.user, "change_password");
-            let form = PasswordChangeView {
+        Err(error) => refused(&ui, error),
+    }
+}
+
+/// The form again, saying what was wrong; or where to go instead.
+fn refused(ui: &Ui<'_>, error: ChangePasswordError) -> Result<Response> {
+    let (status, form) = match error {
+        ChangePasswordError::WrongPassword => (
+            StatusCode::FORBIDDEN,
+            PasswordChangeView {
                 current_password_error: Some("Your current password is wrong.".to_owned()),
                 ..PasswordChangeView::default()
-            };
-            render_form(&ui, StatusCode::FORBIDDEN, form)
-        }
-        Err(ChangePasswordError::InvalidPassword(error)) => {
-            let form = PasswordChangeView {
+            },
+        ),
+        ChangePasswordError::InvalidPassword(error) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            PasswordChangeView {
                 new_password_error: Some(error.to_string()),
                 ..PasswordChangeView::default()
-            };
-            render_form(&ui, StatusCode::UNPROCESSABLE_ENTITY, form)
-        }
-        Err(ChangePasswordError::AccountGone) => {
+            },
+        ),
+        ChangePasswordError::AccountGone => {
             ui.state.cookies.clear_session(ui.jar);
-            Ok(see_other("/"))
+            return Ok(see_other("/"));
         }
-        Err(ChangePasswordError::Storage(error)) => Err(store_unavailable(error)),
-        Err(ChangePasswordError::Hasher(error)) => Err(internal_error(error)),
-    }
+        ChangePasswordError::Storage(error) => return Err(store_unavailable(error)),
+        ChangePasswordError::Hasher(error) => return Err(hasher_unavailable(error)),
+    };
+    render_form(ui, status, form)
 }
 
 fn render_form(ui: &Ui<'_>, status: StatusCode, form: PasswordChangeView) -> Result<Response> {
     let form = PasswordChangeView {
-        password_min_length: ui.auth().policies().password.min_length(),
+        password_min_length: ui.password_min_length(),
         ..form
     };
     ui.render(status, Page::ChangePassword(&form))

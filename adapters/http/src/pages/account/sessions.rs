@@ -6,12 +6,14 @@ use latch_domain::{SessionInfo, SignedIn};
 use poem::{Response, Result, handler, http::StatusCode, web::Form};
 use serde::Deserialize;
 
-use super::{browser::describe_browser, sign_in_first, time_view};
+use super::{browser::describe_browser, time_view};
 use crate::{
-    audit::{self, Channel},
-    cookies::Flash,
-    pages::{Ui, see_other, store_unavailable},
-    render::{Page, SessionView, SessionsView},
+    middleware::cookies::Flash,
+    pages::{
+        Ui, see_other, store_unavailable,
+        views::{Page, SessionView, SessionsView},
+    },
+    session::Member,
 };
 
 /// Where the list lives.
@@ -27,31 +29,29 @@ pub(crate) struct EndSessionForm {
 
 /// Lists the account's live sessions, this one marked.
 #[handler]
-pub(crate) async fn list(ui: Ui<'_>) -> Result<Response> {
-    let Some(signed_in) = &ui.visitor.0 else {
-        return Ok(sign_in_first(PAGE));
-    };
-    render_list(&ui, signed_in, StatusCode::OK, None).await
+pub(crate) async fn list(ui: Ui<'_>, member: Member) -> Result<Response> {
+    render_list(&ui, member.signed_in(), StatusCode::OK, None).await
 }
 
 /// Ends one of the account's sessions. Ending this one is logging out.
 /// A session that is not the account's (or is over) is not found.
 #[handler]
-pub(crate) async fn end(ui: Ui<'_>, Form(form): Form<EndSessionForm>) -> Result<Response> {
-    let Some(signed_in) = &ui.visitor.0 else {
-        return Ok(sign_in_first(PAGE));
-    };
-    let is_current = form.session == signed_in.session.id.public_id();
+pub(crate) async fn end(
+    ui: Ui<'_>,
+    member: Member,
+    Form(form): Form<EndSessionForm>,
+) -> Result<Response> {
+    let signed_in = member.signed_in();
+    let is_current = form.session == signed_in.session().id.public_id();
     let ended = ui
-        .auth()
-        .end_session(signed_in, &form.session)
+        .owners()
+        .end_session(signed_in, &form.session, &ui.origin())
         .await
         .map_err(store_unavailable)?;
     if !ended {
         let error = "That session was not found: it has already ended.".to_owned();
         return render_list(&ui, signed_in, StatusCode::NOT_FOUND, Some(error)).await;
     }
-    audit::session_ended(Channel::Pages, &signed_in.user, &form.session);
     if is_current {
         ui.state.cookies.clear_session(ui.jar);
         ui.state.cookies.rotate_csrf(ui.jar);
@@ -64,16 +64,11 @@ pub(crate) async fn end(ui: Ui<'_>, Form(form): Form<EndSessionForm>) -> Result<
 
 /// Ends every session of the account but this one.
 #[handler]
-pub(crate) async fn end_others(ui: Ui<'_>) -> Result<Response> {
-    let Some(signed_in) = &ui.visitor.0 else {
-        return Ok(sign_in_first(PAGE));
-    };
-    let ended = ui
-        .auth()
-        .end_other_sessions(signed_in)
+pub(crate) async fn end_others(ui: Ui<'_>, member: Member) -> Result<Response> {
+    ui.owners()
+        .end_other_sessions(member.signed_in(), &ui.origin())
         .await
         .map_err(store_unavailable)?;
-    audit::other_sessions_ended(Channel::Pages, &signed_in.user, ended);
     ui.state
         .cookies
         .set_flash(ui.jar, Flash::OtherSessionsEnded);
@@ -87,7 +82,7 @@ async fn render_list(
     error: Option<String>,
 ) -> Result<Response> {
     let sessions = ui
-        .auth()
+        .owners()
         .sessions(signed_in)
         .await
         .map_err(store_unavailable)?;

@@ -1,40 +1,47 @@
-//! Latch's HTML pages: minijinja templates in Jinja syntax (like the Flask
-//! tutorial Latch grew from), embedded in the binary, compiled once at start,
-//! autoescaped.
+//! The HTML pages' templates: minijinja, in Jinja syntax (like the Flask
+//! tutorial Latch grew from), embedded in the binary, compiled once at
+//! start, autoescaped; and the static assets they link to.
 
-use latch_http::render::{Asset, Page, PageContext, PageRenderer, RenderError};
+use std::sync::Arc;
+
 use minijinja::{Environment, Value, context};
+
+use super::views::{Asset, Page, PageContext, RenderError};
 
 /// Every template, by name, as embedded in the binary.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../templates/base.html")),
+    ("base.html", include_str!("../../templates/base.html")),
     (
         "form_errors.html",
-        include_str!("../templates/form_errors.html"),
+        include_str!("../../templates/form_errors.html"),
     ),
-    ("home.html", include_str!("../templates/home.html")),
-    ("register.html", include_str!("../templates/register.html")),
-    ("login.html", include_str!("../templates/login.html")),
-    ("logout.html", include_str!("../templates/logout.html")),
-    ("account.html", include_str!("../templates/account.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    (
+        "register.html",
+        include_str!("../../templates/register.html"),
+    ),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("logout.html", include_str!("../../templates/logout.html")),
+    ("account.html", include_str!("../../templates/account.html")),
     (
         "account_password.html",
-        include_str!("../templates/account_password.html"),
+        include_str!("../../templates/account_password.html"),
     ),
     (
         "account_sessions.html",
-        include_str!("../templates/account_sessions.html"),
+        include_str!("../../templates/account_sessions.html"),
     ),
     (
         "account_delete.html",
-        include_str!("../templates/account_delete.html"),
+        include_str!("../../templates/account_delete.html"),
     ),
-    ("error.html", include_str!("../templates/error.html")),
+    ("error.html", include_str!("../../templates/error.html")),
 ];
 
-/// The [`PageRenderer`] port, implemented with minijinja.
+/// The compiled templates (cheap to clone: they are shared).
+#[derive(Clone)]
 pub struct Templates {
-    env: Environment<'static>,
+    env: Arc<Environment<'static>>,
 }
 
 impl Templates {
@@ -47,12 +54,15 @@ impl Templates {
         for (name, source) in TEMPLATES {
             env.add_template(name, source).map_err(to_render_error)?;
         }
-        Ok(Self { env })
+        Ok(Self { env: Arc::new(env) })
     }
-}
 
-impl PageRenderer for Templates {
-    fn render(&self, page: &Page<'_>, ctx: &PageContext<'_>) -> Result<String, RenderError> {
+    /// Renders one page within the common layout.
+    pub(crate) fn render(
+        &self,
+        page: &Page<'_>,
+        ctx: &PageContext<'_>,
+    ) -> Result<String, RenderError> {
         let ctx = Value::from_serialize(ctx);
         let (name, data) = match page {
             Page::Home => ("home.html", context! { ctx }),
@@ -71,19 +81,20 @@ impl PageRenderer for Templates {
             .map_err(to_render_error)
     }
 
-    fn asset(&self, name: &str) -> Option<Asset> {
+    /// A static asset (`latch.css`, `favicon.svg`...) by file name.
+    pub(crate) fn asset(&self, name: &str) -> Option<Asset> {
         match name {
             "latch.css" => Some(Asset {
                 content_type: "text/css; charset=utf-8",
-                body: include_bytes!("../assets/latch.css"),
+                body: include_bytes!("../../assets/latch.css"),
             }),
             "latch.js" => Some(Asset {
                 content_type: "text/javascript; charset=utf-8",
-                body: include_bytes!("../assets/latch.js"),
+                body: include_bytes!("../../assets/latch.js"),
             }),
             "favicon.svg" => Some(Asset {
                 content_type: "image/svg+xml",
-                body: include_bytes!("../assets/favicon.svg"),
+                body: include_bytes!("../../assets/favicon.svg"),
             }),
             _ => None,
         }
@@ -96,7 +107,7 @@ fn to_render_error(error: minijinja::Error) -> RenderError {
 
 #[cfg(test)]
 mod tests {
-    use latch_http::render::{
+    use crate::pages::views::{
         AccountView, DeleteAccountView, ErrorView, FieldErrors, FormView, PasswordChangeView,
         SessionView, SessionsView, TimeView,
     };

@@ -1,22 +1,31 @@
 //! Error statuses as HTML pages in the common layout, never Poem's plain text.
 
-use std::{future::Ready, sync::Arc};
+use std::future::Ready;
 
 use poem::{Error, IntoResponse, Response, http::StatusCode};
 
-use crate::{
-    pages::html_response,
-    render::{ErrorView, Page, PageContext, PageRenderer},
+use super::{
+    html_response,
+    templates::Templates,
+    views::{ErrorView, Page, PageContext},
 };
 
 /// The handler `catch_all_error` calls with every error a request ends in.
+/// An error that carries its own response (a redirect to sign in) is
+/// answered with it.
 pub(crate) fn renderer(
-    pages: Arc<dyn PageRenderer>,
+    templates: Templates,
 ) -> impl Fn(Error) -> Ready<Response> + Send + Sync + 'static {
-    move |error| std::future::ready(error_page(pages.as_ref(), &error))
+    move |error| {
+        std::future::ready(if error.is_from_response() {
+            error.into_response()
+        } else {
+            error_page(&templates, &error)
+        })
+    }
 }
 
-fn error_page(pages: &dyn PageRenderer, error: &Error) -> Response {
+fn error_page(pages: &Templates, error: &Error) -> Response {
     let status = error.status();
     if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
         tracing::error!(%error, %status, "request failed");

@@ -1,5 +1,5 @@
 //! Every state-changing request must carry a valid CSRF token: the
-//! `csrf_token` form field or the `X-CSRF-Token` header. [`crate::csrf`]
+//! `csrf_token` form field or the `X-CSRF-Token` header. [`super::csrf`]
 //! issues and checks the tokens; this guard makes the check mandatory for
 //! every unsafe method, so no handler can forget it.
 
@@ -11,7 +11,7 @@ use poem::{
 };
 use serde::Deserialize;
 
-use crate::csrf::CsrfToken;
+use super::csrf;
 
 /// The form field that carries the token.
 #[derive(Deserialize)]
@@ -42,11 +42,7 @@ pub(crate) async fn require_csrf_token<E: Endpoint>(
         }
         None => None,
     };
-    let valid = match (token, req.extensions().get::<CsrfToken>()) {
-        (Some(token), Some(csrf)) => csrf.is_valid(&token),
-        _ => false,
-    };
-    if !valid {
+    if !csrf::is_valid_for(&req, token.as_deref()) {
         tracing::info!(path = %req.uri().path(), "request refused: missing or invalid CSRF token");
         return Err(Error::from_status(StatusCode::FORBIDDEN));
     }

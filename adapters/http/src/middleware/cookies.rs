@@ -1,5 +1,5 @@
 //! The cookies Latch sets: the session, the CSRF secret (made and checked
-//! by [`crate::csrf`]) and one-time flash messages.
+//! by [`super::csrf`]) and one-time flash messages.
 
 use std::time::Duration;
 

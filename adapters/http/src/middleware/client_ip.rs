@@ -3,9 +3,11 @@
 //! `X-Forwarded-For`. A client cannot choose its own address by sending the
 //! header: entries are only believed as far as trusted proxies vouch for them.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 
-use poem::Request;
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
+
+use crate::AppState;
 
 /// An IP network: an address and a prefix length (`10.0.0.0/8`, `::1/128`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +121,19 @@ fn canonical(ip: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
     }
+}
+
+/// Names the client's address (as the trusted proxies report it) on the
+/// request's span, so every log line and audit event of the request says
+/// where it came from.
+pub(crate) async fn record_on_span<E: Endpoint>(inner: Arc<E>, req: Request) -> Result<Response> {
+    let client_ip = req
+        .data::<Arc<AppState>>()
+        .and_then(|state| state.proxies.client_ip(&req));
+    if let Some(ip) = client_ip {
+        tracing::Span::current().record("client_ip", tracing::field::display(ip));
+    }
+    Ok(inner.call(req).await?.into_response())
 }
 
 #[cfg(test)]

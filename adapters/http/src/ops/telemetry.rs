@@ -18,7 +18,7 @@ use poem::{
 };
 use tracing::Instrument;
 
-use crate::metrics::{Metrics, route_of};
+use super::metrics::{Metrics, route_of};
 
 /// The header carrying the request id, both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -27,10 +27,11 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 const MAX_REQUEST_ID_LEN: usize = 64;
 
 /// What to observe.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct TelemetrySettings {
-    /// Serve Prometheus metrics at `GET /metrics`.
-    pub metrics_enabled: bool,
+    /// Count requests into these metrics and serve them at `GET /metrics`
+    /// (`None`: no metrics).
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// Wraps the whole application: request ids, request logs and, when
@@ -41,9 +42,7 @@ pub fn with_telemetry(
 ) -> BoxEndpoint<'static> {
     Telemetry {
         inner,
-        metrics: settings
-            .metrics_enabled
-            .then(|| Arc::new(Metrics::default())),
+        metrics: settings.metrics,
         ids: RequestIds::new(),
     }
     .boxed()
@@ -66,7 +65,7 @@ impl Endpoint for Telemetry {
         let route = route_of(&path);
 
         // The client's address is filled in once the trusted proxies are
-        // known (`audit::record_client_ip`).
+        // known (`middleware::client_ip::record_on_span`).
         let span = tracing::info_span!(
             "request",
             request_id = %id,
@@ -188,7 +187,8 @@ mod tests {
             .at("/login", get(ok))
             .map_to_response()
             .boxed();
-        with_telemetry(inner, TelemetrySettings { metrics_enabled })
+        let metrics = metrics_enabled.then(|| Arc::new(Metrics::new()));
+        with_telemetry(inner, TelemetrySettings { metrics })
     }
 
     async fn send(

@@ -1,6 +1,6 @@
 //! Prometheus metrics, counted in memory and written in Prometheus' text
 //! format: requests by route, method and status, their latency as a
-//! histogram, and sign-ins by outcome.
+//! histogram, and sign-ins by outcome, counted from the domain's events.
 //!
 //! Hand-rolled rather than a metrics crate: three metric families with
 //! small, fixed label sets are a few counters behind one mutex, and the text
@@ -13,6 +13,7 @@ use std::{
     time::Duration,
 };
 
+use latch_domain::{AuthEvent, EventKind, Events};
 use poem::http::{Method, StatusCode};
 
 /// The upper bounds of the latency histogram's buckets, in seconds.
@@ -56,13 +57,32 @@ struct Counts {
     sign_ins: BTreeMap<SignIn, u64>,
 }
 
-/// The metrics of one running server.
+/// The metrics of one running server. It hears the domain's events (for
+/// sign-ins) and the telemetry layer's requests.
 #[derive(Debug, Default)]
-pub(crate) struct Metrics {
+pub struct Metrics {
     counts: Mutex<Counts>,
 }
 
+impl Events for Metrics {
+    fn emit(&self, event: &AuthEvent) {
+        let outcome = match event.kind {
+            EventKind::SignInSucceeded => SignIn::Succeeded,
+            EventKind::SignInFailed => SignIn::Failed,
+            EventKind::SignInThrottled { .. } => SignIn::Throttled,
+            _ => return,
+        };
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        *counts.sign_ins.entry(outcome).or_default() += 1;
+    }
+}
+
 impl Metrics {
+    /// No requests or sign-ins counted yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// Counts one finished request.
     pub(crate) fn observe(
         &self,
@@ -84,9 +104,6 @@ impl Metrics {
             if seconds <= bound {
                 *bucket += 1;
             }
-        }
-        if let Some(outcome) = sign_in_outcome(route, method, status) {
-            *counts.sign_ins.entry(outcome).or_default() += 1;
         }
     }
 
@@ -214,25 +231,10 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// A sign-in is a `POST` to `/login` (which answers `303` on success) or
-/// `/api/login` (`200`); both answer `401` to bad credentials and `429`
-/// when throttled.
-fn sign_in_outcome(route: &str, method: &Method, status: StatusCode) -> Option<SignIn> {
-    if *method != Method::POST {
-        return None;
-    }
-    match (route, status) {
-        ("/login", StatusCode::SEE_OTHER) | ("/api/login", StatusCode::OK) => {
-            Some(SignIn::Succeeded)
-        }
-        ("/login" | "/api/login", StatusCode::UNAUTHORIZED) => Some(SignIn::Failed),
-        ("/login" | "/api/login", StatusCode::TOO_MANY_REQUESTS) => Some(SignIn::Throttled),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use latch_domain::{Channel, Origin};
+
     use super::*;
 
     #[test]
@@ -251,13 +253,23 @@ mod tests {
         assert_eq!(route_of("/login/"), "other");
     }
 
+    fn sign_in(kind: EventKind, channel: Channel) -> AuthEvent {
+        let origin = Origin::new(channel, None, None);
+        AuthEvent::new(kind, &origin)
+    }
+
     #[test]
     fn requests_sign_ins_and_latencies_are_counted() {
         let metrics = Metrics::default();
         let fast = Duration::from_millis(3);
         metrics.observe("/login", &Method::POST, StatusCode::SEE_OTHER, fast);
+        metrics.emit(&sign_in(EventKind::SignInSucceeded, Channel::Pages));
         metrics.observe("/login", &Method::POST, StatusCode::UNAUTHORIZED, fast);
+        metrics.emit(&sign_in(EventKind::SignInFailed, Channel::Pages));
         metrics.observe("/api/login", &Method::POST, StatusCode::UNAUTHORIZED, fast);
+        metrics.emit(&sign_in(EventKind::SignInFailed, Channel::Api));
+        // Other events are not sign-ins.
+        metrics.emit(&sign_in(EventKind::SignedOut, Channel::Pages));
         metrics.observe(
             "/login",
             &Method::GET,

@@ -6,13 +6,14 @@ use time::Duration;
 use super::*;
 use crate::{
     auth::{
-        Credentials, LoginError,
+        Credentials, SignInError,
         tests::{
-            Fixture, NOW, STRONG, alice, credentials, session_of_alice, signed_in_alice,
+            Fixture, NOW, STRONG, alice, credentials, origin, session_of_alice, signed_in_alice,
             storage_down,
         },
     },
-    session::{SessionId, SignInContext},
+    events::Channel,
+    session::SessionId,
 };
 
 fn session(byte: u8, created_minutes_ago: i64) -> Session {
@@ -25,7 +26,7 @@ fn session(byte: u8, created_minutes_ago: i64) -> Session {
 #[tokio::test]
 async fn the_session_list_holds_live_sessions_oldest_first_and_marks_the_current_one() {
     let mut fx = Fixture::new();
-    let current = signed_in_alice().session;
+    let current = signed_in_alice().session().clone();
     let mut expired = session(7, 300);
     expired.expires_at = NOW;
     let mut outdated = session(8, 200);
@@ -44,7 +45,12 @@ async fn the_session_list_holds_live_sessions_oldest_first_and_marks_the_current
             ])
         });
     let auth = fx.build().await;
-    let sessions = auth.sessions(&signed_in_alice()).await.unwrap();
+    let sessions = auth
+        .auth
+        .account_owners()
+        .sessions(&signed_in_alice())
+        .await
+        .unwrap();
     let ids: Vec<(String, bool)> = sessions.iter().map(|s| (s.id.clone(), s.current)).collect();
     assert_eq!(
         ids,
@@ -69,16 +75,43 @@ async fn ending_a_session_looks_it_up_among_the_owners_own() {
         .returning(|_| Ok(true));
     let auth = fx.build().await;
     let others = SessionId::from_bytes([9; 32]).public_id();
-    assert!(!auth.end_session(&signed_in_alice(), &others).await.unwrap());
-    assert!(!auth.end_session(&signed_in_alice(), "").await.unwrap());
+    assert!(
+        !auth
+            .auth
+            .account_owners()
+            .end_session(&signed_in_alice(), &others, &origin())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !auth
+            .auth
+            .account_owners()
+            .end_session(&signed_in_alice(), "", &origin())
+            .await
+            .unwrap()
+    );
     let own = SessionId::from_bytes([6; 32]).public_id();
-    assert!(auth.end_session(&signed_in_alice(), &own).await.unwrap());
+    assert!(
+        auth.auth
+            .account_owners()
+            .end_session(&signed_in_alice(), &own, &origin())
+            .await
+            .unwrap()
+    );
+    let events = auth.events();
+    assert_eq!(auth.event_names(), ["session_ended"], "only the one ended");
+    assert_eq!(
+        events[0].session,
+        Some(SessionId::from_bytes([6; 32]).fingerprint()),
+        "names the session ended, not the caller's"
+    );
 }
 
 #[tokio::test]
 async fn signing_out_everywhere_else_keeps_the_current_session() {
     let mut fx = Fixture::new();
-    let current = signed_in_alice().session.id;
+    let current = signed_in_alice().session().id;
     fx.sessions
         .expect_delete_other_sessions()
         .with(eq(alice().id), eq(current))
@@ -86,8 +119,16 @@ async fn signing_out_everywhere_else_keeps_the_current_session() {
         .returning(|_, _| Ok(3));
     let auth = fx.build().await;
     assert_eq!(
-        auth.end_other_sessions(&signed_in_alice()).await.unwrap(),
+        auth.auth
+            .account_owners()
+            .end_other_sessions(&signed_in_alice(), &origin())
+            .await
+            .unwrap(),
         3
+    );
+    assert_eq!(
+        auth.events()[0].kind,
+        EventKind::OtherSessionsEnded { ended: 3 }
     );
 }
 
@@ -109,13 +150,25 @@ async fn deleting_an_account_needs_its_password() {
         .returning(|_| Ok(true));
     let auth = fx.build().await;
     let error = auth
-        .delete_account(&signed_in_alice(), &Password::new("wrong"))
+        .auth
+        .account_owners()
+        .delete_account(&signed_in_alice(), &Password::new("wrong"), &origin())
         .await
         .unwrap_err();
-    assert!(matches!(error, AccountError::WrongPassword), "{error:?}");
-    auth.delete_account(&signed_in_alice(), &Password::new(STRONG))
+    assert!(
+        matches!(error, DeleteAccountError::WrongPassword),
+        "{error:?}"
+    );
+    assert_eq!(auth.event_names(), ["password_check_failed"]);
+    auth.auth
+        .account_owners()
+        .delete_account(&signed_in_alice(), &Password::new(STRONG), &origin())
         .await
         .unwrap();
+    assert_eq!(
+        auth.event_names(),
+        ["password_check_failed", "account_deleted"]
+    );
 }
 
 #[tokio::test]
@@ -140,8 +193,27 @@ async fn disabling_an_account_ends_its_sessions_and_enabling_does_not() {
         .times(1)
         .returning(|_| Ok(2));
     let auth = fx.build().await;
-    assert!(auth.set_disabled(" ALICE ", true).await.unwrap().disabled);
-    assert!(!auth.set_disabled("alice", false).await.unwrap().disabled);
+    assert!(
+        auth.auth
+            .operators()
+            .disable(" ALICE ")
+            .await
+            .unwrap()
+            .disabled
+    );
+    assert!(
+        !auth
+            .auth
+            .operators()
+            .enable("alice")
+            .await
+            .unwrap()
+            .disabled
+    );
+    let events = auth.events();
+    assert_eq!(auth.event_names(), ["account_disabled", "account_enabled"]);
+    assert!(events.iter().all(|event| event.channel == Channel::Cli
+        && event.username_key.as_ref().map(UsernameKey::as_str) == Some("alice")));
 }
 
 #[tokio::test]
@@ -150,13 +222,22 @@ async fn operator_commands_on_an_unknown_username_say_so() {
     fx.users.expect_user_by_key().returning(|_| Ok(None));
     let auth = fx.build().await;
     for error in [
-        auth.set_disabled("nobody", true).await.unwrap_err(),
-        auth.delete_user("nobody").await.unwrap_err(),
-        auth.revoke_sessions("nobody").await.unwrap_err(),
-        auth.user_sessions("nobody").await.unwrap_err(),
+        auth.auth.operators().disable("nobody").await.unwrap_err(),
+        auth.auth
+            .operators()
+            .delete_account("nobody")
+            .await
+            .unwrap_err(),
+        auth.auth
+            .operators()
+            .revoke_sessions("nobody")
+            .await
+            .unwrap_err(),
+        auth.auth.operators().sessions("nobody").await.unwrap_err(),
     ] {
-        assert!(matches!(error, AccountError::NoSuchAccount), "{error:?}");
+        assert!(matches!(error, OperatorError::NoSuchAccount), "{error:?}");
     }
+    assert!(auth.events().is_empty(), "nothing happened");
 }
 
 #[tokio::test]
@@ -164,7 +245,7 @@ async fn a_disabled_accounts_session_is_dead_and_deleted() {
     let mut fx = Fixture::new();
     let (session, mut user) = session_of_alice(NOW + Duration::hours(6));
     user.disabled = true;
-    let token = crate::session::SessionToken::from_random_bytes([5; 32]);
+    let token = SessionToken::from_random_bytes([5; 32]);
     let id = token.id();
     fx.sessions
         .expect_session_with_user()
@@ -193,10 +274,13 @@ async fn a_disabled_account_cannot_sign_in_even_with_the_right_password() {
         .returning(|_, _| Ok(Verification::Match));
     let auth = fx.build().await;
     let error = auth
-        .log_in(&credentials("alice", STRONG), None)
+        .sign_in(&credentials("alice", STRONG), None)
         .await
         .unwrap_err();
-    assert!(matches!(error, LoginError::InvalidCredentials), "{error:?}");
+    assert!(
+        matches!(error, SignInError::InvalidCredentials),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -219,10 +303,10 @@ async fn a_session_keeps_where_its_sign_in_came_from() {
     fx.users.expect_record_sign_in().returning(|_, _| Ok(()));
     let auth = fx.build().await;
     let credentials = Credentials {
-        context: SignInContext::new(Some("Firefox"), Some("192.0.2.7".to_owned())),
+        origin: Origin::new(Channel::Api, Some("Firefox"), Some("192.0.2.7".to_owned())),
         ..credentials("alice", STRONG)
     };
-    let sign_in = auth.log_in(&credentials, None).await.unwrap();
+    let sign_in = auth.sign_in(&credentials, None).await.unwrap();
     assert_eq!(sign_in.session.user_agent.as_deref(), Some("Firefox"));
 }
 
@@ -235,7 +319,13 @@ async fn unlocking_clears_the_failures_of_the_normalised_username() {
         .times(1)
         .returning(|_| Ok(()));
     let auth = fx.build().await;
-    auth.unlock(" Alice ").await.unwrap();
+    auth.auth.operators().unlock(" Alice ").await.unwrap();
+    let events = auth.events();
+    assert_eq!(auth.event_names(), ["sign_in_failures_cleared"]);
+    assert_eq!(
+        events[0].username_key.as_ref().map(UsernameKey::as_str),
+        Some("alice")
+    );
 }
 
 #[tokio::test]
@@ -250,6 +340,19 @@ async fn purging_deletes_sessions_expired_now_and_reports_store_failures() {
         .expect_delete_expired_sessions()
         .returning(|_| Err(storage_down()));
     let auth = fx.build().await;
-    assert_eq!(auth.purge_expired_sessions().await.unwrap(), 4);
-    assert!(auth.purge_expired_sessions().await.is_err());
+    assert_eq!(
+        auth.auth
+            .operators()
+            .purge_expired_sessions()
+            .await
+            .unwrap(),
+        4
+    );
+    assert!(
+        auth.auth
+            .operators()
+            .purge_expired_sessions()
+            .await
+            .is_err()
+    );
 }

@@ -24,7 +24,7 @@ use poem::{
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::cookies::CookiePolicy;
+use crate::middleware::cookies::CookiePolicy;
 
 /// The bytes of a browser's secret, of a mask and of an HMAC.
 const LEN: usize = 32;
@@ -151,6 +151,16 @@ impl CsrfToken {
             *out = mask ^ masked;
         }
         signature(&self.key, secret).verify_slice(&unmasked).is_ok()
+    }
+}
+
+/// The one CSRF check, for pages and API alike: whether `presented` (a form
+/// field or the `X-CSRF-Token` header) is a valid token for the browser
+/// that sent `req`. No token, or no CSRF middleware around, is not valid.
+pub(crate) fn is_valid_for(req: &Request, presented: Option<&str>) -> bool {
+    match (presented, req.extensions().get::<CsrfToken>()) {
+        (Some(token), Some(csrf)) => csrf.is_valid(token),
+        _ => false,
     }
 }
 

@@ -1,5 +1,5 @@
 //! What validating a session cookie costs the domain: parsing the token,
-//! digesting it, and `Authenticator::signed_in` on the in-memory store with
+//! digesting it, and `Visitors::signed_in` on the in-memory store with
 //! 10 and with 100,000 sessions stored. (The store's own cost is measured
 //! end to end by `scripts/bench.sh`.)
 
@@ -8,9 +8,9 @@ use std::{hint::black_box, sync::Arc};
 use async_trait::async_trait;
 use criterion::{BenchmarkId, Criterion, criterion_main};
 use latch_domain::{
-    Authenticator, Clock, HasherError, Password, PasswordHash, PasswordHasher, Policies, Ports,
-    Session, SessionRepository, SessionToken, TokenSource, User, UserId, UserRepository, Username,
-    Verification,
+    Authenticator, Clock, HasherError, NoEvents, Password, PasswordHash, PasswordHasher, Policies,
+    Ports, Session, SessionRepository, SessionToken, TokenSource, User, UserId, UserRepository,
+    Username, Verification, Visitors,
 };
 use latch_memory::MemoryStore;
 use time::{Duration, OffsetDateTime, macros::datetime};
@@ -68,7 +68,7 @@ fn token(number: u64) -> SessionToken {
 
 /// An authenticator over a memory store holding `sessions` live sessions of
 /// one account, the tokens of the sessions being `token(0..sessions)`.
-fn authenticator(runtime: &Runtime, sessions: u64) -> Authenticator {
+fn visitors(runtime: &Runtime, sessions: u64) -> Visitors {
     let store = MemoryStore::new();
     let issued = NOW - Duration::seconds(10);
     let user = User {
@@ -106,10 +106,12 @@ fn authenticator(runtime: &Runtime, sessions: u64) -> Authenticator {
             hasher: Arc::new(NoHashing),
             clock: Arc::new(FixedClock),
             tokens: Arc::new(FixedTokens),
+            events: Arc::new(NoEvents),
         };
         Authenticator::new(ports, policies)
             .await
             .expect("the authenticator")
+            .visitors()
     })
 }
 
@@ -125,7 +127,7 @@ fn session_validation(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("signed_in");
     for sessions in [10, 100_000] {
-        let auth = authenticator(&runtime, sessions);
+        let auth = visitors(&runtime, sessions);
         let live = token(sessions / 2);
         group.bench_with_input(
             BenchmarkId::new("live_session", sessions),

@@ -1,0 +1,74 @@
+//! The audit log: one structured line per security-relevant action, written
+//! as the domain reports it, the same for the pages, the API and the
+//! command line. Lines name the username key and a short session
+//! fingerprint, never a token or a password; within a request, its span
+//! adds the request id and the client's address.
+
+use latch_domain::{AuthEvent, Channel, EventKind, Events};
+
+/// Writes each event as an `info` (or, for what an attacker's guessing
+/// looks like, `warn`) line with `event`, `channel`, `username_key` and
+/// `session` fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditLog;
+
+impl Events for AuditLog {
+    fn emit(&self, event: &AuthEvent) {
+        let name = event.kind.name();
+        let channel = event.channel.as_str();
+        let username_key = event.username_key.as_ref().map(|key| key.as_str());
+        let session = event.session.as_deref();
+        let message = message(event.kind, event.channel);
+        match event.kind {
+            EventKind::SignInThrottled { retry_after } => tracing::warn!(
+                event = name,
+                channel,
+                username_key,
+                retry_after_seconds = retry_after.whole_seconds(),
+                "{message}"
+            ),
+            EventKind::PasswordCheckFailed { action } => tracing::warn!(
+                event = name,
+                channel,
+                username_key,
+                session,
+                action = action.as_str(),
+                "{message}"
+            ),
+            EventKind::OtherSessionsEnded { ended } | EventKind::SessionsRevoked { ended } => {
+                tracing::info!(
+                    event = name,
+                    channel,
+                    username_key,
+                    session,
+                    ended,
+                    "{message}"
+                );
+            }
+            _ => tracing::info!(event = name, channel, username_key, session, "{message}"),
+        }
+    }
+}
+
+/// What the line says to a person reading the log.
+fn message(kind: EventKind, channel: Channel) -> &'static str {
+    let by_operator = channel == Channel::Cli;
+    match kind {
+        EventKind::Registered if by_operator => "account created by an operator",
+        EventKind::Registered => "account created",
+        EventKind::SignInSucceeded => "signed in",
+        EventKind::SignInFailed => "invalid username or password",
+        EventKind::SignInThrottled { .. } => "too many failed sign-ins",
+        EventKind::SignedOut => "signed out",
+        EventKind::PasswordChanged => "password changed; every other session ended",
+        EventKind::PasswordCheckFailed { .. } => "wrong password for a signed-in account",
+        EventKind::SessionEnded => "session ended by its owner",
+        EventKind::OtherSessionsEnded { .. } => "every other session ended by their owner",
+        EventKind::AccountDeleted if by_operator => "account deleted by an operator",
+        EventKind::AccountDeleted => "account deleted by its owner",
+        EventKind::AccountDisabled => "account disabled by an operator; its sessions ended",
+        EventKind::AccountEnabled => "account enabled by an operator",
+        EventKind::SessionsRevoked { .. } => "every session ended by an operator",
+        EventKind::SignInFailuresCleared => "failed sign-ins cleared by an operator",
+    }
+}

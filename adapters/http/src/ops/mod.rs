@@ -1,0 +1,7 @@
+//! What operators see: health checks, request ids and request logs,
+//! Prometheus metrics, and the audit log of the domain's events.
+
+pub(crate) mod audit_log;
+pub(crate) mod health;
+pub(crate) mod metrics;
+pub(crate) mod telemetry;

@@ -1,0 +1,106 @@
+//! Why each operation failed: one enum per operation, with only the
+//! variants it can reach.
+
+use time::Duration;
+
+use crate::{
+    password::PasswordError,
+    ports::{HasherError, StorageError},
+    username::UsernameError,
+};
+
+/// What was wrong with each field of a registration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistrationErrors {
+    /// The username's problem, if any.
+    pub username: Option<UsernameError>,
+    /// The password's problem, if any.
+    pub password: Option<PasswordError>,
+}
+
+/// Why a registration failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// One or more fields are invalid.
+    #[error("invalid registration: {0:?}")]
+    InvalidInput(RegistrationErrors),
+    /// Another account has this username (after normalisation).
+    #[error("that username is taken")]
+    UsernameTaken,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The hasher failed.
+    #[error(transparent)]
+    Hasher(#[from] HasherError),
+}
+
+/// Why a sign-in failed. Unknown usernames and wrong passwords are one
+/// variant, so no caller can tell them apart.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Unknown username or wrong password.
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    /// Too many consecutive failures for this username: no attempt is
+    /// accepted before `retry_after` has passed, not even a right one.
+    #[error("too many failed sign-ins; retry in {retry_after}")]
+    Throttled {
+        /// How long to wait.
+        retry_after: Duration,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The hasher failed.
+    #[error(transparent)]
+    Hasher(#[from] HasherError),
+}
+
+/// Why a password change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The current password given is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// The new password does not meet the policy.
+    #[error("the new password is not accepted: {0}")]
+    InvalidPassword(PasswordError),
+    /// The account was deleted meanwhile.
+    #[error("the account no longer exists")]
+    AccountGone,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The hasher failed.
+    #[error(transparent)]
+    Hasher(#[from] HasherError),
+}
+
+/// Why deleting one's own account failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteAccountError {
+    /// The password given is wrong.
+    #[error("the password is wrong")]
+    WrongPassword,
+    /// The account was deleted meanwhile.
+    #[error("the account no longer exists")]
+    AccountGone,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The hasher failed.
+    #[error(transparent)]
+    Hasher(#[from] HasherError),
+}
+
+/// Why an operator's action on an account failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// No account has that username (or it was deleted meanwhile).
+    #[error("no account has that username")]
+    NoSuchAccount,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

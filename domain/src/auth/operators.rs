@@ -1,0 +1,144 @@
+//! What the operator may do to any account, from the `latch` command line:
+//! create, list, disable, enable, delete, end its sessions, unlock it, and
+//! purge expired sessions. Each change is reported on the CLI channel.
+
+use std::sync::Arc;
+
+use super::{Core, OperatorError, RegisterError, SessionInfo};
+use crate::{
+    events::{AuthEvent, EventKind, Origin},
+    password::Password,
+    ports::StorageError,
+    user::User,
+    username::UsernameKey,
+};
+
+/// What the operator may do to any account.
+#[derive(Clone)]
+pub struct Operators {
+    core: Arc<Core>,
+}
+
+impl Operators {
+    pub(super) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    /// Reports an operator's action on `user`.
+    fn emit(&self, kind: EventKind, key: &UsernameKey) {
+        self.core
+            .emit(AuthEvent::new(kind, &Origin::cli()).user(key));
+    }
+
+    /// Creates an account, under the same rules as a visitor's registration.
+    pub async fn create_account(
+        &self,
+        username: &str,
+        password: &Password,
+    ) -> Result<User, RegisterError> {
+        self.core.register(username, password, &Origin::cli()).await
+    }
+
+    /// The account with this username (as typed).
+    pub async fn find_user(&self, username: &str) -> Result<User, OperatorError> {
+        self.core
+            .ports
+            .users
+            .user_by_key(&UsernameKey::from_input(username))
+            .await?
+            .ok_or(OperatorError::NoSuchAccount)
+    }
+
+    /// Disables an account: it cannot sign in, and all its sessions end at
+    /// once.
+    pub async fn disable(&self, username: &str) -> Result<User, OperatorError> {
+        let user = self.set_disabled(username, true).await?;
+        self.core
+            .ports
+            .sessions
+            .delete_user_sessions(user.id)
+            .await?;
+        self.emit(EventKind::AccountDisabled, user.username.key());
+        Ok(user)
+    }
+
+    /// Enables a disabled account again.
+    pub async fn enable(&self, username: &str) -> Result<User, OperatorError> {
+        let user = self.set_disabled(username, false).await?;
+        self.emit(EventKind::AccountEnabled, user.username.key());
+        Ok(user)
+    }
+
+    async fn set_disabled(&self, username: &str, disabled: bool) -> Result<User, OperatorError> {
+        let mut user = self.find_user(username).await?;
+        if !self
+            .core
+            .ports
+            .users
+            .set_disabled(user.id, disabled)
+            .await?
+        {
+            return Err(OperatorError::NoSuchAccount);
+        }
+        user.disabled = disabled;
+        Ok(user)
+    }
+
+    /// Deletes an account and all its sessions.
+    pub async fn delete_account(&self, username: &str) -> Result<User, OperatorError> {
+        let user = self.find_user(username).await?;
+        if !self.core.ports.users.delete_user(user.id).await? {
+            return Err(OperatorError::NoSuchAccount);
+        }
+        self.emit(EventKind::AccountDeleted, user.username.key());
+        Ok(user)
+    }
+
+    /// Every live session of an account, oldest first.
+    pub async fn sessions(&self, username: &str) -> Result<Vec<SessionInfo>, OperatorError> {
+        let user = self.find_user(username).await?;
+        let sessions = self.core.live_sessions(&user).await?;
+        Ok(sessions
+            .into_iter()
+            .map(|session| SessionInfo::of(session, false))
+            .collect())
+    }
+
+    /// Ends every session of an account; returns how many.
+    pub async fn revoke_sessions(&self, username: &str) -> Result<u64, OperatorError> {
+        let user = self.find_user(username).await?;
+        let ended = self
+            .core
+            .ports
+            .sessions
+            .delete_user_sessions(user.id)
+            .await?;
+        self.emit(EventKind::SessionsRevoked { ended }, user.username.key());
+        Ok(ended)
+    }
+
+    /// Up to `limit` accounts after the username key `after`, in key order
+    /// (see [`crate::UserRepository::users_page`]).
+    pub async fn users_page(
+        &self,
+        after: Option<&UsernameKey>,
+        limit: u32,
+    ) -> Result<Vec<User>, StorageError> {
+        self.core.ports.users.users_page(after, limit).await
+    }
+
+    /// Forgets the failed sign-ins counted for a username (as typed),
+    /// whether or not an account has it, so that it is no longer throttled.
+    pub async fn unlock(&self, username: &str) -> Result<(), StorageError> {
+        let key = UsernameKey::from_input(username);
+        self.core.ports.attempts.clear_failed_attempts(&key).await?;
+        self.emit(EventKind::SignInFailuresCleared, &key);
+        Ok(())
+    }
+
+    /// Deletes every session past its absolute expiry; returns how many.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, StorageError> {
+        let now = self.core.now();
+        self.core.ports.sessions.delete_expired_sessions(now).await
+    }
+}
