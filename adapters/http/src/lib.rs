@@ -14,6 +14,7 @@
 //! and account owners may do, never what operators may do.
 
 pub mod api;
+mod failures;
 #[doc(hidden)]
 pub mod fuzzing;
 mod middleware;

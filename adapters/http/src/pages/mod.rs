@@ -13,9 +13,9 @@ mod views;
 
 pub use self::{templates::Templates, views::RenderError};
 
-use std::{fmt::Display, net::IpAddr, sync::Arc, time::Instant};
+use std::{net::IpAddr, sync::Arc, time::Instant};
 
-use latch_domain::{AccountOwners, Channel, HasherError, Origin, StorageError, Visitors};
+use latch_domain::{AccountOwners, Channel, Origin, Visitors};
 use poem::{
     Error, FromRequest, IntoResponse, Request, RequestBody, Response, Result, Route, get, handler,
     http::{StatusCode, header},
@@ -24,6 +24,7 @@ use poem::{
 };
 
 use self::views::{Page, PageContext};
+pub(crate) use crate::failures::{hasher_unavailable, internal_error, store_unavailable};
 use crate::{
     AppState,
     middleware::{
@@ -162,53 +163,6 @@ fn see_other(location: &str) -> Response {
     Redirect::see_other(location).into_response()
 }
 
-/// The redirect that sends a signed-out visitor to sign in and then back:
-/// to the page asked for, or, after a form sent from a page, to that page.
-pub(crate) fn sign_in_first(req: &Request) -> Response {
-    let path = req.uri().path();
-    let page = if req.method().is_safe() {
-        path
-    } else {
-        // The forms under /account/sessions/ are on the sessions page.
-        path.strip_prefix("/account/sessions/")
-            .map_or(path, |_| "/account/sessions")
-    };
-    let next: String = url_encode(page);
-    see_other(&format!("/login?next={next}"))
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(byte).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
-
-/// A store failure: logged, answered with the `503` page.
-pub(crate) fn store_unavailable(error: StorageError) -> Error {
-    tracing::error!(%error, "store unavailable");
-    Error::from_status(StatusCode::SERVICE_UNAVAILABLE)
-}
-
-/// A hasher failure: logged, answered with the `503` page, like the API's
-/// `temporarily_unavailable` (the hasher's workers are busy or broken, not
-/// the request).
-pub(crate) fn hasher_unavailable(error: HasherError) -> Error {
-    tracing::error!(%error, "password hashing unavailable");
-    Error::from_status(StatusCode::SERVICE_UNAVAILABLE)
-}
-
-/// A failure that is nobody's input: logged, answered with the `500` page.
-fn internal_error(error: impl Display) -> Error {
-    tracing::error!(%error, "internal error");
-    Error::from_status(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
 /// `GET /static/:name`: the stylesheet and icon, cached for a day.
 #[handler]
 pub(crate) fn asset(Path(name): Path<String>, req: &Request) -> Result<Response> {
@@ -223,15 +177,4 @@ pub(crate) fn asset(Path(name): Path<String>, req: &Request) -> Result<Response>
         .content_type(asset.content_type)
         .header(header::CACHE_CONTROL, "public, max-age=86400")
         .body(asset.body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn return_targets_are_percent_encoded() {
-        assert_eq!(url_encode("/account/sessions"), "%2Faccount%2Fsessions");
-        assert_eq!(url_encode("/a b?c=d&e"), "%2Fa%20b%3Fc%3Dd%26e");
-    }
 }

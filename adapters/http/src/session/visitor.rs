@@ -6,11 +6,11 @@ use std::sync::Arc;
 use latch_domain::SignedIn;
 use poem::{
     Endpoint, Error, FromRequest, IntoResponse, Request, RequestBody, Response, Result,
-    http::StatusCode,
+    http::StatusCode, web::Redirect,
 };
 
 use super::{Credential, credential, resolve};
-use crate::{AppState, pages::store_unavailable};
+use crate::{AppState, failures::store_unavailable};
 
 /// The signed-in account and session behind a page request, if any.
 pub(crate) struct Visitor(pub(crate) Option<Arc<SignedIn>>);
@@ -79,7 +79,45 @@ impl<'a> FromRequest<'a> for Member {
             .ok_or_else(|| Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
         match &visitor.0 {
             Some(signed_in) => Ok(Self(signed_in.clone())),
-            None => Err(Error::from_response(crate::pages::sign_in_first(req))),
+            None => Err(Error::from_response(sign_in_first(req))),
         }
+    }
+}
+
+/// The redirect that sends a signed-out visitor to sign in and then back:
+/// to the page asked for, or, after a form sent from a page, to that page.
+fn sign_in_first(req: &Request) -> Response {
+    let path = req.uri().path();
+    let page = if req.method().is_safe() {
+        path
+    } else {
+        // The forms under /account/sessions/ are on the sessions page.
+        path.strip_prefix("/account/sessions/")
+            .map_or(path, |_| "/account/sessions")
+    };
+    let next: String = url_encode(page);
+    Redirect::see_other(format!("/login?next={next}")).into_response()
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_targets_are_percent_encoded() {
+        assert_eq!(url_encode("/account/sessions"), "%2Faccount%2Fsessions");
+        assert_eq!(url_encode("/a b?c=d&e"), "%2Fa%20b%3Fc%3Dd%26e");
     }
 }
