@@ -8,7 +8,6 @@ use latch_tests::{browser::Browser, server::TestServer};
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-#[path = "api/me.rs"]
 mod me;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -516,7 +515,7 @@ async fn the_served_openapi_document_is_the_committed_one() {
     let committed: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(
         served == committed,
-        "the API changed: review it, then run `LATCH_UPDATE_OPENAPI=1 cargo test -p latch-tests --test api` and commit docs/openapi.json"
+        "the API changed: review it, then run `LATCH_UPDATE_OPENAPI=1 cargo test -p latch-tests --test e2e the_served_openapi_document` and commit docs/openapi.json"
     );
 
     // Every operation documents its security and its problem responses.

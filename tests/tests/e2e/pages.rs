@@ -1,7 +1,6 @@
 //! The tutorial's flow, end to end: the real server on a free port with its
 //! own SQLite file, driven over HTTP by a client that keeps cookies.
 
-#[path = "pages/account.rs"]
 mod account;
 
 use latch_tests::{browser::Browser, server::TestServer};
