@@ -2,11 +2,9 @@
 //! latency and request id, as readable text by default and as JSON with
 //! `log.format = "json"`.
 
-mod support;
-
 use std::io::Read;
 
-use support::{exchange, latch, listening_address, terminate};
+use crate::support::{exchange, latch, listening_address, terminate};
 
 /// Starts `latch` with `env`, sends one request (`request` makes it from the
 /// address), stops it with SIGTERM and returns the response and everything

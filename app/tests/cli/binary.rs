@@ -1,9 +1,7 @@
 //! The real `latch` binary: starts on port 0, says where it listens, serves,
 //! stops cleanly on SIGTERM, and refuses bad settings with a clear message.
 
-mod support;
-
-use support::{exchange, latch, listening_address, terminate};
+use crate::support::{exchange, latch, listening_address, terminate};
 
 fn get(address: &str, path: &str) -> String {
     exchange(
