@@ -4,81 +4,15 @@
 // Test code: a failed step is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use latch_tests::{browser::Browser, server::TestServer};
+use latch_tests::{
+    api::{Api, PASSWORD},
+    browser::Browser,
+    server::TestServer,
+};
 use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
 mod me;
-
-const PASSWORD: &str = "correct horse battery staple";
-
-/// A JSON client for one server.
-struct Api {
-    client: Client,
-    base: String,
-}
-
-impl Api {
-    fn new(server: &TestServer) -> Self {
-        Self {
-            client: Client::new(),
-            base: format!("{}/api", server.base_url()),
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Response {
-        self.client
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn register(&self, username: &str, password: &str) -> Response {
-        self.post(
-            "/register",
-            json!({ "username": username, "password": password }),
-        )
-        .await
-    }
-
-    async fn login(&self, username: &str, password: &str) -> Response {
-        self.post(
-            "/login",
-            json!({ "username": username, "password": password }),
-        )
-        .await
-    }
-
-    /// Registers and signs in; returns the bearer token.
-    async fn token_for(&self, username: &str) -> String {
-        assert_eq!(
-            self.register(username, PASSWORD).await.status(),
-            StatusCode::CREATED
-        );
-        let body: Value = self.login(username, PASSWORD).await.json().await.unwrap();
-        body["token"].as_str().unwrap().to_owned()
-    }
-
-    async fn me(&self, token: &str) -> Response {
-        self.client
-            .get(format!("{}/me", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn logout(&self, token: &str) -> Response {
-        self.client
-            .post(format!("{}/logout", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-}
 
 /// Checks a problem document: media type, shape, status and code.
 async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
@@ -219,9 +153,9 @@ async fn registration_errors_are_problem_documents() {
 async fn malformed_requests_get_4xx_problems_never_500() {
     let server = TestServer::start().await;
     let api = Api::new(&server);
-    let url = format!("{}/register", api.base);
+    let url = api.url("/register");
     let send = |content_type: &'static str, body: Vec<u8>| {
-        api.client
+        api.client()
             .post(&url)
             .header(header::CONTENT_TYPE, content_type)
             .body(body)
@@ -260,9 +194,9 @@ async fn malformed_requests_get_4xx_problems_never_500() {
         .unwrap();
     assert_problem(huge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 
-    let login_url = format!("{}/login", api.base);
+    let login_url = api.url("/login");
     let login_form = api
-        .client
+        .client()
         .post(&login_url)
         .header(header::CONTENT_TYPE, "text/plain")
         .body("hello")
@@ -276,7 +210,7 @@ async fn malformed_requests_get_4xx_problems_never_500() {
     )
     .await;
     let login_broken = api
-        .client
+        .client()
         .post(&login_url)
         .header(header::CONTENT_TYPE, "application/json")
         .body("[]")
@@ -285,7 +219,7 @@ async fn malformed_requests_get_4xx_problems_never_500() {
         .unwrap();
     assert_problem(login_broken, StatusCode::BAD_REQUEST, "malformed_request").await;
     let login_huge = api
-        .client
+        .client()
         .post(&login_url)
         .header(header::CONTENT_TYPE, "application/json")
         .body(vec![b' '; 17 * 1024])
@@ -299,14 +233,9 @@ async fn malformed_requests_get_4xx_problems_never_500() {
     )
     .await;
 
-    let unknown = api
-        .client
-        .get(format!("{}/nothing", api.base))
-        .send()
-        .await
-        .unwrap();
+    let unknown = api.client().get(api.url("/nothing")).send().await.unwrap();
     assert_problem(unknown, StatusCode::NOT_FOUND, "not_found").await;
-    let wrong_method = api.client.get(&login_url).send().await.unwrap();
+    let wrong_method = api.client().get(&login_url).send().await.unwrap();
     assert_problem(
         wrong_method,
         StatusCode::METHOD_NOT_ALLOWED,
@@ -352,12 +281,7 @@ async fn bad_bearer_tokens_are_refused() {
         "unauthorized",
     )
     .await;
-    let anonymous = api
-        .client
-        .get(format!("{}/me", api.base))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = api.client().get(api.url("/me")).send().await.unwrap();
     assert_problem(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 

@@ -1,85 +1,13 @@
 //! Managing one's own account over the API: changing the password, listing
 //! and ending sessions, deleting the account; every documented status.
 
-use latch_tests::{browser::Browser, server::TestServer};
-use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
+use latch_tests::{api::Api, browser::Browser, server::TestServer};
+use reqwest::{Method, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::{Api, PASSWORD, assert_problem};
+use super::{PASSWORD, assert_problem};
 
 const NEW_PASSWORD: &str = "quiet otter violin 47 saddle";
-
-impl Api {
-    /// A request to `path` under `/api`, with this bearer token.
-    fn authorized(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
-        self.client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token)
-    }
-
-    async fn change_password(&self, token: &str, current: &str, new: &str) -> Response {
-        self.authorized(Method::POST, "/me/password", token)
-            .json(&json!({ "current_password": current, "new_password": new }))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn sessions(&self, token: &str) -> Response {
-        self.authorized(Method::GET, "/me/sessions", token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// The caller's sessions, which must be listed.
-    async fn session_list(&self, token: &str) -> Vec<Value> {
-        let response = self.sessions(token).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
-        body["sessions"].as_array().unwrap().clone()
-    }
-
-    async fn end_session(&self, token: &str, id: &str) -> Response {
-        self.authorized(Method::DELETE, &format!("/me/sessions/{id}"), token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn end_other_sessions(&self, token: &str) -> Response {
-        self.authorized(Method::DELETE, "/me/sessions", token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn delete_account(&self, token: &str, password: &str) -> Response {
-        self.authorized(Method::DELETE, "/me", token)
-            .json(&json!({ "password": password }))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Signs in an existing account again; returns the new bearer token.
-    async fn another_token(&self, username: &str, password: &str) -> String {
-        let login = self.login(username, password).await;
-        assert_eq!(login.status(), StatusCode::OK);
-        let body: Value = login.json().await.unwrap();
-        body["token"].as_str().unwrap().to_owned()
-    }
-
-    /// Whether this token opens a live session.
-    async fn works(&self, token: &str) -> bool {
-        let status = self.me(token).await.status();
-        assert!(
-            status == StatusCode::OK || status == StatusCode::UNAUTHORIZED,
-            "{status}"
-        );
-        status == StatusCode::OK
-    }
-}
 
 /// The `id` of the listed session that is (or is not) the current one.
 fn session_id(sessions: &[Value], current: bool) -> String {
@@ -227,8 +155,8 @@ async fn account_management_without_a_session_is_401() {
         .await;
     }
     let anonymous = api
-        .client
-        .delete(format!("{}/me/sessions", api.base))
+        .client()
+        .delete(api.url("/me/sessions"))
         .send()
         .await
         .unwrap();
@@ -302,8 +230,8 @@ async fn the_session_list_shows_each_live_session_and_marks_the_current_one() {
     let api = Api::new(&server);
     let first = api.token_for("alice").await;
     let remembered = api
-        .client
-        .post(format!("{}/login", api.base))
+        .client()
+        .post(api.url("/login"))
         .header(header::USER_AGENT, "latch-tests/1.0 (phone)")
         .json(&json!({ "username": "alice", "password": PASSWORD, "remember": true }))
         .send()
@@ -524,8 +452,8 @@ async fn cookie_callers_need_the_csrf_header_to_manage_their_account() {
     let (browser, cookies, csrf) = cookie_caller(&server, "alice").await;
     let other = api.another_token("alice", PASSWORD).await;
     let request = |method: Method, path: &str| {
-        api.client
-            .request(method, format!("{}{path}", api.base))
+        api.client()
+            .request(method, api.url(path))
             .header(header::COOKIE, &cookies)
     };
 
@@ -598,8 +526,8 @@ async fn cookie_callers_need_the_csrf_header_to_manage_their_account() {
         browser.cookie("latch_csrf").unwrap()
     );
     let deleted = api
-        .client
-        .delete(format!("{}/me", api.base))
+        .client()
+        .delete(api.url("/me"))
         .header(header::COOKIE, &cookies)
         .header("X-CSRF-Token", &csrf)
         .json(&json!({ "password": NEW_PASSWORD }))
