@@ -10,7 +10,7 @@ pub mod transfer;
 use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 
 use latch_argon2::Argon2Hasher;
-use latch_domain::{Authenticator, Broadcast, Events, Policies, Ports, ThrottlePolicy};
+use latch_domain::{Authenticator, Broadcast, Clock, Events, Policies, Ports, ThrottlePolicy};
 use latch_http::{AuditLog, Metrics, Services, TelemetrySettings, WebSettings};
 use poem::{
     Server,
@@ -82,6 +82,16 @@ pub(crate) async fn authenticator(
     store: &Store,
     events: Arc<dyn Events>,
 ) -> Result<Authenticator, StartupError> {
+    authenticator_with_clock(settings, store, events, Arc::new(SystemClock)).await
+}
+
+/// [`authenticator`], telling the time by `clock`.
+async fn authenticator_with_clock(
+    settings: &Settings,
+    store: &Store,
+    events: Arc<dyn Events>,
+    clock: Arc<dyn Clock>,
+) -> Result<Authenticator, StartupError> {
     let hasher = Argon2Hasher::new(settings.argon2, settings.max_concurrent_hashes)
         .map_err(|error| StartupError::Hasher(error.to_string()))?;
     let store_ports = store.ports();
@@ -90,7 +100,7 @@ pub(crate) async fn authenticator(
         sessions: store_ports.sessions,
         attempts: store_ports.attempts,
         hasher: Arc::new(hasher),
-        clock: Arc::new(SystemClock),
+        clock,
         tokens: Arc::new(OsRandom),
         events,
     };
@@ -106,6 +116,15 @@ pub(crate) async fn authenticator(
 
 /// Builds everything from the settings and starts serving.
 pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
+    start_with_clock(settings, Arc::new(SystemClock)).await
+}
+
+/// [`start`], telling the time by `clock` rather than the system's (so that
+/// tests can let time pass without waiting).
+pub async fn start_with_clock(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<RunningServer, StartupError> {
     let store = Store::open(&settings).await?;
     let store_ports = store.ports();
     let metrics = settings.metrics.enabled.then(|| Arc::new(Metrics::new()));
@@ -113,7 +132,7 @@ pub async fn start(settings: Settings) -> Result<RunningServer, StartupError> {
     if let Some(metrics) = &metrics {
         events = events.with(metrics.clone());
     }
-    let auth = authenticator(&settings, &store, Arc::new(events)).await?;
+    let auth = authenticator_with_clock(&settings, &store, Arc::new(events), clock).await?;
     let csrf_key = settings.secret_key.unwrap_or_else(|| {
         tracing::warn!("server.secret_key is not set: using a random key, so forms open across a restart must be reloaded");
         system::random_bytes()
