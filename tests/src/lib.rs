@@ -2,12 +2,13 @@
 //!
 //! [`contract`] holds the repository contract: what any store must do, as one
 //! suite that [`contract_suite!`] instantiates for a backend. [`server`]
-//! starts the real application on a free port; [`browser`] drives it over
-//! HTTP as a browser would, [`api`] as a JSON client would, and [`chrome`]
-//! drives it in a real headless Chromium through [`webdriver`]. [`mongo`]
-//! gives each MongoDB test a database of its own on the server named by
-//! `MONGODB_URI`, and [`proxy`] makes that server unreachable and back on
-//! demand.
+//! starts the real application on a free port, optionally on a
+//! [`clock::ManualClock`] the test moves forward; [`browser`] drives it
+//! over HTTP as a browser would, [`api`] as a JSON client would, and
+//! [`chrome`] drives it in a real headless Chromium through [`webdriver`].
+//! [`mongo`] gives each MongoDB test a database of its own on the server
+//! named by `MONGODB_URI`, and [`proxy`] makes that server unreachable and
+//! back on demand.
 
 // Test support: a step that fails is a test that fails, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod browser;
 pub mod chrome;
+pub mod clock;
 pub mod contract;
 pub mod mongo;
 pub mod proxy;

@@ -2,9 +2,10 @@
 //! through the same code as the binary, on a free loopback port, with its own
 //! SQLite file in a temporary directory.
 
-use std::{collections::HashMap, path::Path};
+use std::{collections::HashMap, path::Path, sync::Arc};
 
 use latch::{RunningServer, Settings};
+use latch_domain::Clock;
 use tempfile::TempDir;
 
 /// A running server and the directory holding its data.
@@ -23,6 +24,17 @@ impl TestServer {
     /// Starts a server with settings overridden as `LATCH__...` variables
     /// would (for example `("LATCH__STORAGE__BACKEND", "memory")`).
     pub async fn start_with(overrides: &[(&str, &str)]) -> Self {
+        Self::launch(overrides, None).await
+    }
+
+    /// Starts a server like [`start_with`](Self::start_with) whose time is
+    /// told by `clock` (say, a [`ManualClock`](crate::clock::ManualClock)
+    /// the test moves forward) instead of the system's.
+    pub async fn start_with_clock(overrides: &[(&str, &str)], clock: impl Clock + 'static) -> Self {
+        Self::launch(overrides, Some(Arc::new(clock))).await
+    }
+
+    async fn launch(overrides: &[(&str, &str)], clock: Option<Arc<dyn Clock>>) -> Self {
         let data_dir = tempfile::tempdir().expect("a temporary directory");
         let database = data_dir.path().join("latch.db");
         let mut vars: HashMap<String, String> = HashMap::from([
@@ -36,7 +48,11 @@ impl TestServer {
             vars.insert((*key).to_owned(), (*value).to_owned());
         }
         let settings = Settings::load_from(None, Some(vars)).expect("valid test settings");
-        let server = latch::start(settings).await.expect("the server starts");
+        let started = match clock {
+            Some(clock) => latch::start_with_clock(settings, clock).await,
+            None => latch::start(settings).await,
+        };
+        let server = started.expect("the server starts");
         Self {
             base_url: format!("http://{}", server.local_addr()),
             server: Some(server),

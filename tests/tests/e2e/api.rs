@@ -7,6 +7,7 @@
 use latch_tests::{
     api::{Api, PASSWORD},
     browser::Browser,
+    clock::ManualClock,
     server::TestServer,
 };
 use reqwest::{Client, Response, StatusCode, header};
@@ -497,7 +498,8 @@ async fn the_docs_ui_is_served_by_the_app_itself() {
 
 #[tokio::test]
 async fn throttled_sign_ins_get_429_with_retry_after_whether_or_not_the_account_exists() {
-    let server = TestServer::start().await;
+    let clock = ManualClock::new();
+    let server = TestServer::start_with_clock(&[], clock.clone()).await;
     let api = Api::new(&server);
     api.register("alice", PASSWORD).await;
     for username in ["alice", "nobody"] {
@@ -518,7 +520,7 @@ async fn throttled_sign_ins_get_429_with_retry_after_whether_or_not_the_account_
         )
         .await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(time::Duration::SECOND);
     assert_eq!(api.login("alice", PASSWORD).await.status(), StatusCode::OK);
 }
 

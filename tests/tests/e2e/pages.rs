@@ -3,7 +3,7 @@
 
 mod account;
 
-use latch_tests::{browser::Browser, server::TestServer};
+use latch_tests::{browser::Browser, clock::ManualClock, server::TestServer};
 use reqwest::StatusCode;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -427,7 +427,8 @@ async fn remember_me_gives_a_persistent_cookie_and_logout_still_ends_it() {
 
 #[tokio::test]
 async fn after_repeated_failures_even_the_right_password_waits() {
-    let server = TestServer::start().await;
+    let clock = ManualClock::new();
+    let server = TestServer::start_with_clock(&[], clock.clone()).await;
     let browser = Browser::new(server.base_url());
     browser.register("alice", PASSWORD).await;
     for _ in 0..6 {
@@ -441,7 +442,7 @@ async fn after_repeated_failures_even_the_right_password_waits() {
     assert!(throttled.contains("Invalid username or password"));
     assert!(browser.cookie(SESSION_COOKIE).is_none());
 
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.advance(time::Duration::SECOND);
     let signed_in = browser.log_in("alice", PASSWORD).await;
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
 }

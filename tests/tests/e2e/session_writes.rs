@@ -11,13 +11,14 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use latch_argon2::{Argon2Hasher, Argon2Settings, MIN_MEMORY_KIB};
 use latch_domain::{
-    Authenticator, Clock, FailedAttempts, InsertUserError, NoEvents, Password, PasswordHash,
+    Authenticator, FailedAttempts, InsertUserError, NoEvents, Password, PasswordHash,
     PasswordHasher, Policies, Ports, Session, SessionId, SessionRepository, SessionToken,
     SignInAttemptRepository, StorageError, TokenSource, User, UserId, UserRepository, Username,
     UsernameKey,
 };
 use latch_http::{DEFAULT_MAX_BODY_BYTES, Services, TrustedProxies, WebSettings};
 use latch_memory::MemoryStore;
+use latch_tests::clock::ManualClock;
 use poem::{Endpoint, Request, endpoint::BoxEndpoint, http::Method};
 use time::{Duration, OffsetDateTime, macros::datetime};
 
@@ -175,22 +176,6 @@ impl SignInAttemptRepository for CountingStore {
     }
 }
 
-/// A clock the test moves forward by hand.
-#[derive(Clone)]
-struct ManualClock(Arc<Mutex<OffsetDateTime>>);
-
-impl ManualClock {
-    fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
-}
-
 /// Distinct tokens from a counter: randomness is not under test here.
 #[derive(Default)]
 struct SequentialTokens(Mutex<u8>);
@@ -299,7 +284,7 @@ async fn read_everything(app: &BoxEndpoint<'static>, token: &SessionToken) {
 #[tokio::test]
 async fn read_only_traffic_writes_each_session_at_most_once_a_minute() {
     let store = CountingStore::default();
-    let clock = ManualClock(Arc::new(Mutex::new(START)));
+    let clock = ManualClock::starting_at(START);
     let app = application(&store, &clock).await;
     let mut tokens = Vec::new();
     for _ in 0..3 {
