@@ -13,6 +13,9 @@ use tokio::{
 
 const PASSWORD: &str = "correct horse battery staple";
 
+/// How long a step may take before the test gives up on it.
+const STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
 fn request_id(page: &latch_tests::browser::Page) -> Option<String> {
     page.headers
         .get("x-request-id")
@@ -93,17 +96,27 @@ async fn a_request_in_flight_finishes_during_a_graceful_shutdown() {
 
     let mut stream = TcpStream::connect(&address).await.unwrap();
     let head = format!(
-        "POST /api/register HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /api/register HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
+    // The server answers `100 Continue` once it has read the head and starts
+    // reading the body: the request is in flight before shutdown begins.
+    let interim = tokio::time::timeout(STEP_TIMEOUT, interim_response(&mut stream))
+        .await
+        .expect("no 100 Continue: the server did not start on the request");
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
     stream.write_all(first_half.as_bytes()).await.unwrap();
-    // Let the server start reading the request before shutdown begins.
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let client = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let refused = TcpStream::connect(&address).await.is_err();
+        // Wait for shutdown to begin, which closes the listener.
+        let refused = tokio::time::timeout(STEP_TIMEOUT, async {
+            while TcpStream::connect(&address).await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .is_ok();
         stream.write_all(second_half.as_bytes()).await.unwrap();
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await.unwrap();
@@ -117,4 +130,18 @@ async fn a_request_in_flight_finishes_during_a_graceful_shutdown() {
         "the request in flight is answered: {response}"
     );
     assert!(response.contains(r#""username":"slow""#), "{response}");
+}
+
+/// Reads an interim (`1xx`) response's head, up to its blank line, and no
+/// further.
+async fn interim_response(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let byte = stream
+            .read_u8()
+            .await
+            .expect("the interim response is read");
+        head.push(byte);
+    }
+    String::from_utf8_lossy(&head).into_owned()
 }
