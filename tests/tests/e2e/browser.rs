@@ -7,7 +7,7 @@
 //! Without `chromium` and `chromedriver` each test says `SKIPPED: ...`; in
 //! CI (`CI=true` or `LATCH_TESTS_NO_SKIP=1`) that is a failure.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use latch_tests::{
     chrome::{Chrome, DESKTOP, PHONE},
@@ -24,11 +24,17 @@ fn artifacts() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser")
 }
 
-/// A fresh server and browser, or `None` when the browser test is skipped.
-async fn start(test: &str) -> Option<(TestServer, Chrome)> {
+/// Runs the browser test named `test`: `steps` in a fresh browser on a
+/// fresh server, then closes the browser, failing with the first failed
+/// step's message (after saving what the page showed). Where Chromium is
+/// missing, says `SKIPPED` (or fails, in CI) instead.
+async fn with_browser(test: &str, steps: impl AsyncFnOnce(&Chrome) -> Step<()>) {
     let server = TestServer::start().await;
-    let chrome = Chrome::start(test, server.base_url(), &artifacts()).await?;
-    Some((server, chrome))
+    let Some(chrome) = Chrome::start(test, server.base_url(), &artifacts()).await else {
+        return;
+    };
+    let outcome = steps(&chrome).await;
+    chrome.finish(outcome).await;
 }
 
 /// Fails the step with `message` unless `condition` holds.
@@ -72,10 +78,7 @@ async fn has_session_cookie(chrome: &Chrome) -> Step<bool> {
 
 #[tokio::test]
 async fn create_an_account_log_in_see_the_account_and_log_out() {
-    let Some((_server, chrome)) = start("create_an_account_log_in_and_out").await else {
-        return;
-    };
-    let outcome = async {
+    with_browser("create_an_account_log_in_and_out", async |chrome| {
         chrome.open("/").await?;
         chrome.expect_text("You are not logged in").await?;
         chrome.click("main a[href='/register']").await?;
@@ -88,7 +91,7 @@ async fn create_an_account_log_in_see_the_account_and_log_out() {
         chrome
             .expect_text("Account created. Please log in.")
             .await?;
-        log_in(&chrome, "alice", PASSWORD).await?;
+        log_in(chrome, "alice", PASSWORD).await?;
         chrome.expect_path("/").await?;
         chrome.expect_text("You are logged in").await?;
         chrome.expect_text("You are now logged in.").await?;
@@ -116,54 +119,46 @@ async fn create_an_account_log_in_see_the_account_and_log_out() {
         chrome.expect_path("/").await?;
         chrome.expect_text("You are not logged in").await?;
         chrome.expect_text("You have been logged out.").await?;
-        check(!has_session_cookie(&chrome).await?, || {
+        check(!has_session_cookie(chrome).await?, || {
             "the session cookie outlives logging out".to_owned()
         })
-    }
+    })
     .await;
-    chrome.finish(outcome).await;
 }
 
 #[tokio::test]
 async fn a_wrong_password_is_refused_and_the_username_kept() {
-    let Some((_server, chrome)) = start("a_wrong_password").await else {
-        return;
-    };
-    let outcome = async {
-        register(&chrome, "alice", PASSWORD).await?;
+    with_browser("a_wrong_password", async |chrome| {
+        register(chrome, "alice", PASSWORD).await?;
         chrome.expect_path("/login").await?;
-        log_in(&chrome, "alice", "not the right password").await?;
+        log_in(chrome, "alice", "not the right password").await?;
         chrome.expect_text("Invalid username or password.").await?;
         chrome.expect_path("/login").await?;
-        let kept = field_value(&chrome, "username").await?;
+        let kept = field_value(chrome, "username").await?;
         check(kept == "alice", || {
             format!("the username field holds {kept:?}")
         })?;
-        let password = field_value(&chrome, "password").await?;
+        let password = field_value(chrome, "password").await?;
         check(password.is_empty(), || {
             "the password is sent back to the page".to_owned()
         })?;
-        check(!has_session_cookie(&chrome).await?, || {
+        check(!has_session_cookie(chrome).await?, || {
             "a wrong password gave a session".to_owned()
         })?;
 
         // The right one still works from the same page.
-        log_in(&chrome, "alice", PASSWORD).await?;
+        log_in(chrome, "alice", PASSWORD).await?;
         chrome.expect_text("You are logged in").await
-    }
+    })
     .await;
-    chrome.finish(outcome).await;
 }
 
 #[tokio::test]
 async fn a_taken_username_is_refused_next_to_the_field() {
-    let Some((_server, chrome)) = start("a_taken_username").await else {
-        return;
-    };
-    let outcome = async {
-        register(&chrome, "alice", PASSWORD).await?;
+    with_browser("a_taken_username", async |chrome| {
+        register(chrome, "alice", PASSWORD).await?;
         chrome.expect_path("/login").await?;
-        register(&chrome, "Alice", PASSWORD).await?;
+        register(chrome, "Alice", PASSWORD).await?;
         chrome.expect_path("/register").await?;
         chrome.expect_text("That username is taken.").await?;
         chrome
@@ -180,37 +175,29 @@ async fn a_taken_username_is_refused_next_to_the_field() {
             described[0] == "true" && described[1].as_str().is_some_and(|text| text.contains("taken")),
             || format!("the username field is not marked invalid with its message: {described}"),
         )
-    }
+    })
     .await;
-    chrome.finish(outcome).await;
 }
 
 #[tokio::test]
 async fn a_protected_page_sends_you_to_log_in_and_back() {
-    let Some((_server, chrome)) = start("a_protected_page").await else {
-        return;
-    };
-    let outcome = async {
-        register(&chrome, "alice", PASSWORD).await?;
+    with_browser("a_protected_page", async |chrome| {
+        register(chrome, "alice", PASSWORD).await?;
         chrome.expect_path("/login").await?;
         chrome.open("/account").await?;
         chrome.expect_path("/login?next=%2Faccount").await?;
         chrome.expect_text("Login to your account").await?;
-        log_in(&chrome, "alice", PASSWORD).await?;
+        log_in(chrome, "alice", PASSWORD).await?;
         chrome.expect_path("/account").await?;
         chrome.expect_text("Your account").await?;
         chrome.expect_text("You are now logged in.").await
-    }
+    })
     .await;
-    chrome.finish(outcome).await;
 }
 
 #[tokio::test]
 async fn show_password_reveals_and_hides_the_password() {
-    let Some((_server, chrome)) = start("show_password").await else {
-        return;
-    };
-    let outcome = async {
+    with_browser("show_password", async |chrome| {
         for page in ["/register", "/login"] {
             chrome.open(page).await?;
             let hidden = chrome
@@ -233,9 +220,8 @@ async fn show_password_reveals_and_hides_the_password() {
             })?;
         }
         Ok(())
-    }
+    })
     .await;
-    chrome.finish(outcome).await;
 }
 
 /// What each page should fit and offer, on a phone and on a desktop: no
@@ -243,10 +229,7 @@ async fn show_password_reveals_and_hides_the_password() {
 /// page is also saved as a screenshot (`<size>-<page>.png`), for people.
 #[tokio::test]
 async fn every_page_fits_a_phone_and_a_desktop() {
-    let Some((_server, chrome)) = start("every_page").await else {
-        return;
-    };
-    let outcome = async {
+    with_browser("every_page", async |chrome| {
         for (size, window) in [("phone", PHONE), ("desktop", DESKTOP)] {
             chrome.resize(window).await?;
             let user = format!("{size}-user");
@@ -274,21 +257,20 @@ async fn every_page_fits_a_phone_and_a_desktop() {
                         chrome.element(".error-summary").await?;
                     }
                     Some(("sign-in", path)) => {
-                        register_and_log_in(&chrome, &user).await?;
+                        register_and_log_in(chrome, &user).await?;
                         chrome.open(path).await?;
                     }
                     _ => chrome.open(what).await?,
                 }
-                fits_and_is_labelled(&chrome, &format!("{size} {name}"), window.0).await?;
+                fits_and_is_labelled(chrome, &format!("{size} {name}"), window.0).await?;
                 chrome.save_screenshot(&format!("{size}-{name}")).await?;
             }
             chrome.click("nav form[action='/logout'] button").await?;
             chrome.expect_text("You have been logged out.").await?;
         }
         Ok(())
-    }
+    })
     .await;
-    chrome.finish(outcome).await;
 }
 
 async fn fits_and_is_labelled(chrome: &Chrome, page: &str, width: u32) -> Step<()> {
@@ -332,11 +314,8 @@ async fn fits_and_is_labelled(chrome: &Chrome, page: &str, width: u32) -> Step<(
 
 #[tokio::test]
 async fn change_the_password_then_sign_in_with_the_new_one() {
-    let Some((_server, chrome)) = start("change_the_password").await else {
-        return;
-    };
-    let outcome = async {
-        register_and_log_in(&chrome, "alice").await?;
+    with_browser("change_the_password", async |chrome| {
+        register_and_log_in(chrome, "alice").await?;
         chrome.open("/account").await?;
         chrome.click("main a[href='/account/password']").await?;
         chrome.expect_path("/account/password").await?;
@@ -350,7 +329,7 @@ async fn change_the_password_then_sign_in_with_the_new_one() {
             .expect_text("Your current password is wrong.")
             .await?;
         check(
-            field_value(&chrome, "new_password").await?.is_empty(),
+            field_value(chrome, "new_password").await?.is_empty(),
             || "the new password is echoed back".to_owned(),
         )?;
 
@@ -365,27 +344,33 @@ async fn change_the_password_then_sign_in_with_the_new_one() {
         chrome.click("nav form[action='/logout'] button").await?;
         chrome.expect_text("You have been logged out.").await?;
         chrome.open("/login").await?;
-        log_in(&chrome, "alice", NEW_PASSWORD).await?;
+        log_in(chrome, "alice", NEW_PASSWORD).await?;
         chrome.expect_text("You are logged in").await
-    }
+    })
     .await;
-    chrome.finish(outcome).await;
 }
 
 /// The console check is real: a CSP violation and a console error each fail
 /// a step.
 #[tokio::test]
 async fn the_console_check_catches_csp_violations_and_errors() {
-    let Some((_server, chrome)) = start("the_console_check").await else {
-        return;
-    };
-    let outcome = async {
+    with_browser("the_console_check", async |chrome| {
         chrome.open("/").await?;
         chrome
             .run("const img = document.createElement('img'); img.src = 'http://127.0.0.2:9/x.png'; document.body.append(img); return null;")
             .await?;
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let caught = chrome.console_is_clean().await;
+        // The browser reports the blocked image once it has tried to load it.
+        let caught = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let checked = chrome.console_is_clean().await;
+                if checked.is_err() {
+                    break checked;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await
+        .unwrap_or(Ok(()));
         check(
             caught
                 .as_ref()
@@ -400,22 +385,18 @@ async fn the_console_check_catches_csp_violations_and_errors() {
             || format!("console.error went unnoticed: {caught:?}"),
         )?;
         chrome.console_is_clean().await
-    }
+    })
     .await;
-    chrome.finish(outcome).await;
 }
 
 #[tokio::test]
 async fn remember_me_keeps_the_session_past_the_browser_session() {
-    let Some((_server, chrome)) = start("remember_me").await else {
-        return;
-    };
-    let outcome = async {
-        register(&chrome, "alice", PASSWORD).await?;
+    with_browser("remember_me", async |chrome| {
+        register(chrome, "alice", PASSWORD).await?;
         chrome.expect_path("/login").await?;
 
         // Not ticked: the cookie ends with the browser session.
-        log_in(&chrome, "alice", PASSWORD).await?;
+        log_in(chrome, "alice", PASSWORD).await?;
         chrome.expect_text("You are logged in").await?;
         let cookies = chrome.cookies().await?;
         let session = cookies
@@ -459,10 +440,9 @@ async fn remember_me_keeps_the_session_past_the_browser_session() {
         // Logging out still ends it.
         chrome.click("nav form[action='/logout'] button").await?;
         chrome.expect_text("You are not logged in").await?;
-        check(!has_session_cookie(&chrome).await?, || {
+        check(!has_session_cookie(chrome).await?, || {
             "the remembered cookie outlives logging out".to_owned()
         })
-    }
+    })
     .await;
-    chrome.finish(outcome).await;
 }
