@@ -5,15 +5,18 @@ use std::process::ExitCode;
 use crate::{Settings, cli::fail, start};
 
 /// Starts the server, prints where it listens, and shuts it down cleanly on
-/// a signal.
+/// a signal. The signal handlers are in place before the address is
+/// printed, so a supervisor that stops the server as soon as it is up still
+/// gets a graceful shutdown.
 pub(super) async fn serve(settings: Settings) -> ExitCode {
+    let stop = StopSignals::install();
     let server = match start(settings).await {
         Ok(server) => server,
         Err(error) => return fail(&error),
     };
     println!("latch listening on http://{}", server.local_addr());
 
-    shutdown_signal().await;
+    stop.received().await;
     tracing::info!("shutting down: finishing requests in flight");
     match server.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -21,28 +24,60 @@ pub(super) async fn serve(settings: Settings) -> ExitCode {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Ctrl-C and, on Unix, SIGTERM, listened for from the moment it is made.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        let mut terminate = match tokio::signal::unix::signal(
-            tokio::signal::unix::SignalKind::terminate(),
-        ) {
-            Ok(signal) => signal,
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    #[cfg(unix)]
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+
+        let listen = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(signal) => Some(signal),
             Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still stops the server");
-                let _ = interrupt.await;
-                return;
+                tracing::warn!(%error, "cannot listen for {name}");
+                None
             }
         };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+        Self {
+            terminate: listen(SignalKind::terminate(), "SIGTERM"),
+            interrupt: listen(SignalKind::interrupt(), "SIGINT"),
         }
     }
+
     #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+    fn install() -> Self {
+        Self {}
+    }
+
+    /// Resolves on the first signal.
+    #[cfg(unix)]
+    async fn received(mut self) {
+        tokio::select! {
+            () = next(self.terminate.as_mut()) => {}
+            () = next(self.interrupt.as_mut()) => {}
+        }
+    }
+
+    /// Resolves on the first signal.
+    #[cfg(not(unix))]
+    async fn received(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The next delivery of `signal`; never, without one.
+#[cfg(unix)]
+async fn next(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending::<()>().await,
     }
 }
