@@ -94,20 +94,24 @@ pub(crate) fn view_of(status: StatusCode) -> ErrorView {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     #[test]
     fn each_error_people_meet_has_its_own_words() {
         let statuses = [
+            StatusCode::BAD_REQUEST,
             StatusCode::FORBIDDEN,
             StatusCode::NOT_FOUND,
             StatusCode::METHOD_NOT_ALLOWED,
             StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
             StatusCode::TOO_MANY_REQUESTS,
             StatusCode::INTERNAL_SERVER_ERROR,
             StatusCode::SERVICE_UNAVAILABLE,
         ];
-        let mut titles: Vec<&str> = statuses
+        let titles: Vec<&str> = statuses
             .iter()
             .map(|status| {
                 let view = view_of(*status);
@@ -116,8 +120,8 @@ mod tests {
                 view.title
             })
             .collect();
-        titles.dedup();
-        assert_eq!(titles.len(), statuses.len(), "{titles:?}");
+        let distinct: BTreeSet<&str> = titles.iter().copied().collect();
+        assert_eq!(distinct.len(), statuses.len(), "{titles:?}");
         assert_ne!(
             view_of(StatusCode::NOT_FOUND).title,
             view_of(StatusCode::IM_A_TEAPOT).title
