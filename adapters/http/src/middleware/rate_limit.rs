@@ -3,11 +3,18 @@
 //! per-username throttling the domain keeps in the store: that one stops
 //! guessing one account's password, this one stops one client from trying
 //! many accounts or creating many.
+//!
+//! An IPv6 client is known by its /64 network: one host is usually given a
+//! whole /64, and could otherwise take a fresh allowance from each of its
+//! addresses. The buckets are spread over shards, each behind its own lock
+//! and holding a bounded number of clients, so neither memory nor the time
+//! spent under a lock grows with the number of addresses a flood comes from.
 
 use std::{
     collections::HashMap,
-    net::IpAddr,
-    sync::Mutex,
+    hash::{BuildHasher, RandomState},
+    net::{IpAddr, Ipv6Addr},
+    sync::{Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -20,9 +27,12 @@ pub struct RateLimit {
     pub per: Duration,
 }
 
-/// The buckets tracked at most; beyond that, full buckets (clients that have
-/// not been limited lately) are forgotten first.
+/// The clients tracked at most by one limiter.
 const MAX_TRACKED_CLIENTS: usize = 100_000;
+
+/// Shards of a limiter's table; requests from different clients seldom wait
+/// for the same lock.
+const SHARDS: usize = 16;
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -30,19 +40,35 @@ struct Bucket {
     updated: Instant,
 }
 
+/// Buckets by client: an IPv4 address, or an IPv6 /64 network.
+type Shard = HashMap<IpAddr, Bucket>;
+
 /// One limit, applied per client IP.
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     limit: Option<RateLimit>,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    shards: Box<[Mutex<Shard>]>,
+    /// The clients one shard holds at most.
+    shard_capacity: usize,
+    /// Picks a client's shard (keyed at random, so that nobody can aim
+    /// addresses at one shard).
+    spread: RandomState,
 }
 
 impl RateLimiter {
     /// A limiter; `None` lets everything through.
     pub(crate) fn new(limit: Option<RateLimit>) -> Self {
+        Self::tracking(limit, MAX_TRACKED_CLIENTS)
+    }
+
+    /// A limiter that tracks at most `max_clients` clients (rounded down to
+    /// a multiple of the shard count, at least one per shard).
+    fn tracking(limit: Option<RateLimit>, max_clients: usize) -> Self {
         Self {
             limit,
-            buckets: Mutex::new(HashMap::new()),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::new())).collect(),
+            shard_capacity: (max_clients / SHARDS).max(1),
+            spread: RandomState::new(),
         }
     }
 
@@ -54,16 +80,17 @@ impl RateLimiter {
         };
         let capacity = f64::from(limit.requests);
         let per_second = capacity / limit.per.as_secs_f64().max(f64::EPSILON);
+        let key = client_key(client);
+        let shard = &self.shards[self.shard_of(&key)];
         // A poisoned lock only means another request panicked mid-update;
         // the buckets are still usable.
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() >= MAX_TRACKED_CLIENTS && !buckets.contains_key(&client) {
-            buckets.retain(|_, bucket| refilled(*bucket, now, capacity, per_second) < capacity);
+        let mut buckets = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        if buckets.len() >= self.shard_capacity && !buckets.contains_key(&key) {
+            make_room(&mut buckets, self.shard_capacity, |bucket| {
+                refilled(bucket, now, capacity, per_second)
+            });
         }
-        let bucket = buckets.entry(client).or_insert(Bucket {
+        let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: capacity,
             updated: now,
         });
@@ -74,6 +101,49 @@ impl RateLimiter {
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
+        }
+    }
+
+    fn shard_of(&self, key: &IpAddr) -> usize {
+        // The remainder is below `SHARDS`, so it fits in a usize.
+        (self.spread.hash_one(key) % SHARDS as u64) as usize
+    }
+
+    /// The clients tracked now.
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().unwrap_or_else(PoisonError::into_inner).len())
+            .sum()
+    }
+}
+
+/// Whom a bucket belongs to: an IPv4 address (also when written as an
+/// IPv4-mapped IPv6 one), or an IPv6 address's /64 network.
+fn client_key(client: IpAddr) -> IpAddr {
+    match client.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+        v4 => v4,
+    }
+}
+
+/// Frees room in a full shard, leaving it at most seven eighths full, so
+/// that the work is done once per many new clients. Forgets the buckets
+/// with the most tokens at `tokens_now` first: a full bucket (a client not
+/// limited lately) is no different from a new one, and a client being
+/// limited is the last to get a fresh allowance.
+fn make_room(buckets: &mut Shard, shard_capacity: usize, tokens_now: impl Fn(Bucket) -> f64) {
+    let keep = shard_capacity - shard_capacity.div_ceil(8);
+    let mut by_tokens: Vec<(f64, IpAddr)> = buckets
+        .iter()
+        .map(|(key, bucket)| (tokens_now(*bucket), *key))
+        .collect();
+    if by_tokens.len() > keep {
+        let excess = by_tokens.len() - keep;
+        by_tokens.select_nth_unstable_by(excess - 1, |a, b| b.0.total_cmp(&a.0));
+        for (_, key) in &by_tokens[..excess] {
+            buckets.remove(key);
         }
     }
 }
@@ -100,13 +170,19 @@ pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
     use super::*;
 
-    fn limiter(requests: u32, seconds: u64) -> RateLimiter {
-        RateLimiter::new(Some(RateLimit {
+    fn limit(requests: u32, seconds: u64) -> Option<RateLimit> {
+        Some(RateLimit {
             requests,
             per: Duration::from_secs(seconds),
-        }))
+        })
+    }
+
+    fn limiter(requests: u32, seconds: u64) -> RateLimiter {
+        RateLimiter::new(limit(requests, seconds))
     }
 
     fn ip(text: &str) -> IpAddr {
@@ -138,6 +214,74 @@ mod tests {
         assert_eq!(limiter.check(ip("192.0.2.1"), now), Ok(()));
         assert!(limiter.check(ip("192.0.2.1"), now).is_err());
         assert_eq!(limiter.check(ip("192.0.2.2"), now), Ok(()));
+    }
+
+    #[test]
+    fn an_ipv6_64_shares_one_allowance() {
+        let limiter = limiter(2, 60);
+        let now = Instant::now();
+        assert_eq!(limiter.check(ip("2001:db8:1:2::1"), now), Ok(()));
+        assert_eq!(
+            limiter.check(ip("2001:db8:1:2:ffff:ffff:ffff:fffe"), now),
+            Ok(())
+        );
+        assert!(limiter.check(ip("2001:db8:1:2:abcd::9"), now).is_err());
+        assert_eq!(
+            limiter.check(ip("2001:db8:1:3::1"), now),
+            Ok(()),
+            "the next /64 is another client"
+        );
+    }
+
+    #[test]
+    fn an_ipv4_mapped_address_is_its_ipv4_client() {
+        let limiter = limiter(1, 60);
+        let now = Instant::now();
+        assert_eq!(limiter.check(ip("::ffff:192.0.2.1"), now), Ok(()));
+        assert!(limiter.check(ip("192.0.2.1"), now).is_err());
+        assert_eq!(
+            limiter.check(ip("::ffff:192.0.2.2"), now),
+            Ok(()),
+            "IPv4 clients do not share a /64"
+        );
+    }
+
+    #[test]
+    fn the_table_stays_bounded_under_many_addresses() {
+        let max_clients = 20 * SHARDS;
+        let limiter = RateLimiter::tracking(limit(3, 60), max_clients);
+        let start = Instant::now();
+        for n in 0..50_000_u32 {
+            let now = start + Duration::from_millis(u64::from(n));
+            let client = if n % 2 == 0 {
+                IpAddr::V4(Ipv4Addr::from_bits(n))
+            } else {
+                IpAddr::V6(Ipv6Addr::from_bits(u128::from(n) << 64))
+            };
+            assert_eq!(limiter.check(client, now), Ok(()));
+            assert!(limiter.tracked() <= max_clients);
+        }
+        assert!(
+            limiter.tracked() > max_clients / 2,
+            "room is freed, not all of it"
+        );
+    }
+
+    #[test]
+    fn a_limited_client_is_not_forgotten_in_a_flood() {
+        let limiter = RateLimiter::tracking(limit(3, 60), 4 * SHARDS);
+        let now = Instant::now();
+        let limited = ip("198.51.100.7");
+        for _ in 0..3 {
+            assert_eq!(limiter.check(limited, now), Ok(()));
+        }
+        for n in 0..10_000 {
+            let _ = limiter.check(IpAddr::V4(Ipv4Addr::from_bits(n)), now);
+        }
+        assert!(
+            limiter.check(limited, now).is_err(),
+            "fresh clients are forgotten before one out of allowance"
+        );
     }
 
     #[test]
