@@ -48,7 +48,7 @@ use crate::{
         rate_limit::{RateLimiter, RateLimits},
         security_headers,
     },
-    ops::health,
+    ops::{health, route_label::RecordRoute},
 };
 
 /// The largest request body accepted by default: 16 KiB.
@@ -125,16 +125,20 @@ pub fn endpoint(
         .at("/health/ready", get(health::ready))
         .at("/static/:name", get(pages::asset))
         .nest("/", pages)
+        .with(RecordRoute::default())
         .with(BodyLimit::new(max_body))
         .catch_all_error(pages::error_pages::renderer(templates))
         .with(security_headers::strict(secure));
     let api = api::routes()
+        .with(RecordRoute::openapi("/api", &api::openapi_document()))
         .with(csrf)
         .with(BodyLimit::new(max_body))
         .catch_all_error(api::problem_response)
         .with(security_headers::strict(secure))
         .with(security_headers::never_cached());
-    let docs = api::docs().with(security_headers::docs_page(secure));
+    let docs = api::docs()
+        .with(RecordRoute::default())
+        .with(security_headers::docs_page(secure));
 
     Ok(Route::new()
         .nest("/api/docs", docs)

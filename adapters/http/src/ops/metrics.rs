@@ -1,6 +1,8 @@
 //! Prometheus metrics, counted in memory and written in Prometheus' text
 //! format: requests by route, method and status, their latency as a
 //! histogram, and sign-ins by outcome, counted from the domain's events.
+//! Routes are labelled by the pattern their router matched
+//! ([`super::route_label`]).
 //!
 //! Hand-rolled rather than a metrics crate: three metric families with
 //! small, fixed label sets are a few counters behind one mutex, and the text
@@ -50,10 +52,31 @@ struct Latency {
     sum_seconds: f64,
 }
 
+impl Latency {
+    fn add(&mut self, seconds: f64) {
+        self.count += 1;
+        self.sum_seconds += seconds;
+        for (bucket, bound) in self.buckets.iter_mut().zip(BUCKETS) {
+            if seconds <= bound {
+                *bucket += 1;
+            }
+        }
+    }
+}
+
+/// What one route answered: requests by method and status, and their
+/// latencies.
+#[derive(Debug, Default)]
+struct RouteCounts {
+    requests: BTreeMap<(&'static str, u16), u64>,
+    latency: Latency,
+}
+
 #[derive(Debug, Default)]
 struct Counts {
-    requests: BTreeMap<(&'static str, &'static str, u16), u64>,
-    latency: BTreeMap<&'static str, Latency>,
+    /// By route label: a few dozen, fixed by the routes (see
+    /// [`super::route_label`]).
+    routes: BTreeMap<String, RouteCounts>,
     sign_ins: BTreeMap<SignIn, u64>,
 }
 
@@ -86,24 +109,23 @@ impl Metrics {
     /// Counts one finished request.
     pub(crate) fn observe(
         &self,
-        route: &'static str,
+        route: &str,
         method: &Method,
         status: StatusCode,
         elapsed: Duration,
     ) {
-        let seconds = elapsed.as_secs_f64();
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        *counts
-            .requests
-            .entry((route, method_label(method), status.as_u16()))
-            .or_default() += 1;
-        let latency = counts.latency.entry(route).or_default();
-        latency.count += 1;
-        latency.sum_seconds += seconds;
-        for (bucket, bound) in latency.buckets.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *bucket += 1;
-            }
+        if !counts.routes.contains_key(route) {
+            counts
+                .routes
+                .insert(route.to_owned(), RouteCounts::default());
+        }
+        if let Some(counted) = counts.routes.get_mut(route) {
+            *counted
+                .requests
+                .entry((method_label(method), status.as_u16()))
+                .or_default() += 1;
+            counted.latency.add(elapsed.as_secs_f64());
         }
     }
 
@@ -123,18 +145,22 @@ fn write_counts(out: &mut String, counts: &Counts) -> std::fmt::Result {
         "# HELP latch_http_requests_total HTTP requests answered, by route, method and status."
     )?;
     writeln!(out, "# TYPE latch_http_requests_total counter")?;
-    for ((route, method, status), count) in &counts.requests {
-        writeln!(
-            out,
-            "latch_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {count}"
-        )?;
+    for (route, counted) in &counts.routes {
+        let route = LabelValue(route);
+        for ((method, status), count) in &counted.requests {
+            writeln!(
+                out,
+                "latch_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {count}"
+            )?;
+        }
     }
     writeln!(
         out,
         "# HELP latch_http_request_duration_seconds Time to answer HTTP requests, by route."
     )?;
     writeln!(out, "# TYPE latch_http_request_duration_seconds histogram")?;
-    for (route, latency) in &counts.latency {
+    for (route, RouteCounts { latency, .. }) in &counts.routes {
+        let route = LabelValue(route);
         for (bound, count) in BUCKETS.iter().zip(latency.buckets) {
             writeln!(
                 out,
@@ -173,48 +199,21 @@ fn write_counts(out: &mut String, counts: &Counts) -> std::fmt::Result {
     Ok(())
 }
 
-/// The routes metrics are kept for; any other path counts as `other`, so
-/// scanners requesting random paths cannot grow the label set.
-const ROUTES: &[&str] = &[
-    "/",
-    "/register",
-    "/login",
-    "/logout",
-    "/account",
-    "/account/password",
-    "/account/sessions",
-    "/account/sessions/end",
-    "/account/sessions/end-others",
-    "/account/delete",
-    "/health/live",
-    "/health/ready",
-    "/metrics",
-    "/api/register",
-    "/api/login",
-    "/api/logout",
-    "/api/me",
-    "/api/me/password",
-    "/api/me/sessions",
-    "/api/openapi.json",
-    "/api/docs",
-];
+/// A label value as the text format writes it: `\\`, `"` and line feeds
+/// escaped.
+struct LabelValue<'a>(&'a str);
 
-/// The route label of a request path.
-pub(crate) fn route_of(path: &str) -> &'static str {
-    if let Some(route) = ROUTES.iter().find(|route| **route == path) {
-        return route;
-    }
-    if path.starts_with("/static/") {
-        "/static/:name"
-    } else if path
-        .strip_prefix("/api/me/sessions/")
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
-    {
-        "/api/me/sessions/:id"
-    } else if path.starts_with("/api/docs/") {
-        "/api/docs"
-    } else {
-        "other"
+impl std::fmt::Display for LabelValue<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '\\' => f.write_str("\\\\")?,
+                '"' => f.write_str("\\\"")?,
+                '\n' => f.write_str("\\n")?,
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -236,22 +235,6 @@ mod tests {
     use latch_domain::{Channel, Origin};
 
     use super::*;
-
-    #[test]
-    fn routes_are_a_fixed_set() {
-        assert_eq!(route_of("/login"), "/login");
-        assert_eq!(route_of("/static/latch.css"), "/static/:name");
-        assert_eq!(route_of("/api/docs/oauth-receiver.html"), "/api/docs");
-        assert_eq!(route_of("/api/me/sessions"), "/api/me/sessions");
-        assert_eq!(
-            route_of("/api/me/sessions/0123456789abcdef0123456789abcdef"),
-            "/api/me/sessions/:id"
-        );
-        assert_eq!(route_of("/api/me/sessions/"), "other");
-        assert_eq!(route_of("/api/me/sessions/a/b"), "other");
-        assert_eq!(route_of("/wp-admin.php"), "other");
-        assert_eq!(route_of("/login/"), "other");
-    }
 
     fn sign_in(kind: EventKind, channel: Channel) -> AuthEvent {
         let origin = Origin::new(channel, None, None);
@@ -293,6 +276,20 @@ mod tests {
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
         }
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let metrics = Metrics::default();
+        let fast = Duration::from_millis(1);
+        metrics.observe("/a\"b\\c\nd", &Method::GET, StatusCode::OK, fast);
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                r#"latch_http_requests_total{route="/a\"b\\c\nd",method="GET",status="200"} 1"#
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -18,10 +18,13 @@ use poem::{
 };
 use tracing::Instrument;
 
-use super::metrics::{Metrics, route_of};
+use super::{metrics::Metrics, route_label::RouteSlot};
 
 /// The header carrying the request id, both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Where the metrics are served, when enabled.
+const METRICS_PATH: &str = "/metrics";
 
 /// The longest request id accepted from a client or proxy.
 const MAX_REQUEST_ID_LEN: usize = 64;
@@ -57,12 +60,13 @@ struct Telemetry {
 impl Endpoint for Telemetry {
     type Output = Response;
 
-    async fn call(&self, req: Request) -> Result<Response> {
+    async fn call(&self, mut req: Request) -> Result<Response> {
         let started = Instant::now();
         let id = self.ids.for_request(&req);
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
-        let route = route_of(&path);
+        let slot = RouteSlot::default();
+        req.set_data(slot.clone());
 
         // The client's address is filled in once the trusted proxies are
         // known (`middleware::client_ip::record_on_span`).
@@ -71,12 +75,17 @@ impl Endpoint for Telemetry {
             request_id = %id,
             client_ip = tracing::field::Empty
         );
-        let mut response = match (&self.metrics, route) {
-            (Some(metrics), "/metrics") => metrics_response(metrics, &method),
-            _ => match self.inner.call(req).instrument(span).await {
-                Ok(response) => response,
-                Err(error) => error.into_response(),
-            },
+        let (mut response, route) = match &self.metrics {
+            Some(metrics) if path == METRICS_PATH => {
+                (metrics_response(metrics, &method), METRICS_PATH)
+            }
+            _ => {
+                let response = match self.inner.call(req).instrument(span).await {
+                    Ok(response) => response,
+                    Err(error) => error.into_response(),
+                };
+                (response, slot.label())
+            }
         };
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
@@ -98,7 +107,7 @@ fn log_request(id: &str, method: &Method, path: &str, route: &str, status: Statu
     let latency_ms = (secs * 1_000_000.0).round() / 1000.0;
     let path = truncate(path, 256);
     let status = status.as_u16();
-    if route.starts_with("/health/") || route == "/metrics" {
+    if route.starts_with("/health/") || route == METRICS_PATH {
         tracing::debug!(target: "latch::request", request_id = %id, %method, path, status, latency_ms, "request");
     } else {
         tracing::info!(target: "latch::request", request_id = %id, %method, path, status, latency_ms, "request");
@@ -175,6 +184,7 @@ mod tests {
     use poem::{Route, get, handler};
 
     use super::*;
+    use crate::ops::route_label::RecordRoute;
 
     #[handler]
     fn ok() -> &'static str {
@@ -185,6 +195,7 @@ mod tests {
         let inner = Route::new()
             .at("/", get(ok))
             .at("/login", get(ok))
+            .with(RecordRoute::default())
             .map_to_response()
             .boxed();
         let metrics = metrics_enabled.then(|| Arc::new(Metrics::new()));
