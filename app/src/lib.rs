@@ -33,15 +33,15 @@ pub enum StartupError {
     /// A setting is wrong.
     #[error(transparent)]
     Settings(#[from] SettingsError),
-    /// The store could not be opened.
+    /// The store could not be opened; the store adapter's error says why.
     #[error("could not open the store: {0}")]
-    Store(String),
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The templates could not be compiled.
     #[error("could not load the pages: {0}")]
     Templates(#[from] latch_http::RenderError),
-    /// The password hasher could not be set up.
+    /// The password hasher could not be set up; its error says why.
     #[error("could not set up password hashing: {0}")]
-    Hasher(String),
+    Hasher(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The listening socket could not be opened.
     #[error("could not listen on {address}: {source}")]
     Listen {
@@ -93,7 +93,7 @@ async fn authenticator_with_clock(
     clock: Arc<dyn Clock>,
 ) -> Result<Authenticator, StartupError> {
     let hasher = Argon2Hasher::new(settings.argon2, settings.max_concurrent_hashes)
-        .map_err(|error| StartupError::Hasher(error.to_string()))?;
+        .map_err(|error| StartupError::Hasher(error.into()))?;
     let store_ports = store.ports();
     let ports = Ports {
         users: store_ports.users,
@@ -111,7 +111,7 @@ async fn authenticator_with_clock(
     };
     Authenticator::new(ports, policies)
         .await
-        .map_err(|error| StartupError::Hasher(error.to_string()))
+        .map_err(|error| StartupError::Hasher(error.into()))
 }
 
 /// Builds everything from the settings and starts serving.

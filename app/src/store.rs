@@ -1,13 +1,23 @@
 //! The configured store, behind the domain's ports.
 
-use std::sync::Arc;
+use std::{path::PathBuf, sync::Arc};
 
-use latch_domain::{SessionRepository, SignInAttemptRepository, StoreHealth, UserRepository};
+use latch_domain::{
+    SessionRepository, SignInAttemptRepository, StorageError, StoreHealth, UserRepository,
+};
 use latch_memory::MemoryStore;
 use latch_mongodb::MongoStore;
 use latch_sqlite::SqliteStore;
 
 use crate::{Backend, Settings, StartupError};
+
+/// The SQLite file could not be opened or created: the file, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+struct SqliteFileError {
+    path: PathBuf,
+    source: StorageError,
+}
 
 /// One of the store adapters, chosen by `storage.backend`.
 pub(crate) enum Store {
@@ -24,14 +34,19 @@ impl Store {
                 let path = &settings.sqlite.path;
                 let store = SqliteStore::open(path, settings.sqlite.max_connections)
                     .await
-                    .map_err(|error| StartupError::Store(format!("{}: {error}", path.display())))?;
+                    .map_err(|source| {
+                        StartupError::Store(Box::new(SqliteFileError {
+                            path: path.clone(),
+                            source,
+                        }))
+                    })?;
                 tracing::info!(path = %path.display(), "using the SQLite store");
                 Ok(Self::Sqlite(store))
             }
             Backend::Mongodb => {
                 let store = MongoStore::connect(&settings.mongodb)
                     .await
-                    .map_err(|error| StartupError::Store(error.to_string()))?;
+                    .map_err(|error| StartupError::Store(error.into()))?;
                 tracing::info!(
                     hosts = %latch_mongodb::Target::of_uri(&settings.mongodb.uri),
                     database = %settings.mongodb.database,
@@ -91,5 +106,38 @@ impl StorePorts {
             attempts: store.clone(),
             health: store,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{collections::HashMap, error::Error as _};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_that_cannot_be_opened_keeps_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-directory");
+        std::fs::write(&file, "").unwrap();
+        let path = file.join("latch.db");
+        let vars = HashMap::from([(
+            "LATCH__STORAGE__SQLITE__PATH".to_owned(),
+            path.display().to_string(),
+        )]);
+        let settings = Settings::load_from(None, Some(vars)).unwrap();
+        let Err(error) = Store::open(&settings).await else {
+            panic!("a file inside a file cannot be opened");
+        };
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!("could not open the store: {}: ", path.display())),
+            "{message}"
+        );
+        let source = error.source().expect("the adapter's error");
+        assert!(
+            source.source().is_some(),
+            "the storage error's own cause is kept too"
+        );
     }
 }
