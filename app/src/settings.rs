@@ -2,7 +2,7 @@
 //! `$LATCH_ENV` layer, then `LATCH__SECTION__KEY` environment variables.
 //! Everything is checked here, at start-up, with messages that name the key.
 
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf, str::FromStr};
+use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr};
 
 use config::{Config, Environment, File, FileFormat};
 use latch_argon2::Argon2Settings;
@@ -45,8 +45,9 @@ pub enum Backend {
     Mongodb,
 }
 
-/// The settings as read, before checking.
-#[derive(Debug, Deserialize)]
+/// The settings as read, before checking. Not `Debug`: it holds the secret
+/// key and the MongoDB URI as written.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSettings {
     server: RawServer,
@@ -65,7 +66,7 @@ struct RawRateLimit {
     sign_up_per_hour: u32,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawServer {
     listen: SocketAddr,
@@ -75,7 +76,7 @@ struct RawServer {
     trusted_proxies: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     backend: Backend,
@@ -83,7 +84,7 @@ struct RawStorage {
     mongodb: RawMongodb,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawMongodb {
     uri: String,
@@ -154,8 +155,9 @@ pub struct MetricsSettings {
     pub enabled: bool,
 }
 
-/// Checked settings, ready for the composition root.
-#[derive(Debug, Clone)]
+/// Checked settings, ready for the composition root. Its `Debug` output
+/// never shows the secret key, nor the MongoDB URI's credentials.
+#[derive(Clone)]
 pub struct Settings {
     /// Where to listen.
     pub listen: SocketAddr,
@@ -189,6 +191,57 @@ pub struct Settings {
     pub log: LogSettings,
     /// Metrics.
     pub metrics: MetricsSettings,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field named, so that a new one cannot be forgotten here.
+        let Self {
+            listen,
+            trusted_proxies,
+            sign_in_limit,
+            sign_up_limit,
+            secret_key,
+            max_body_bytes,
+            backend,
+            sqlite,
+            mongodb,
+            cookie_secure,
+            session,
+            password,
+            argon2,
+            max_concurrent_hashes,
+            log,
+            metrics,
+        } = self;
+        f.debug_struct("Settings")
+            .field("listen", listen)
+            .field("trusted_proxies", trusted_proxies)
+            .field("sign_in_limit", sign_in_limit)
+            .field("sign_up_limit", sign_up_limit)
+            .field("secret_key", &secret_key.as_ref().map(|_| Redacted))
+            .field("max_body_bytes", max_body_bytes)
+            .field("backend", backend)
+            .field("sqlite", sqlite)
+            .field("mongodb", mongodb)
+            .field("cookie_secure", cookie_secure)
+            .field("session", session)
+            .field("password", password)
+            .field("argon2", argon2)
+            .field("max_concurrent_hashes", max_concurrent_hashes)
+            .field("log", log)
+            .field("metrics", metrics)
+            .finish()
+    }
+}
+
+/// Stands for a secret in `Debug` output.
+struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
 }
 
 impl Settings {
@@ -561,6 +614,45 @@ mod tests {
         let settings = load(Some("production"), &[("LATCH__SERVER__SECRET_KEY", key)]).unwrap();
         assert!(settings.cookie_secure);
         assert_eq!(settings.secret_key.map(|key| key[1]), Some(0x11));
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let settings = load(
+            None,
+            &[
+                ("LATCH__SERVER__SECRET_KEY", key),
+                (
+                    "LATCH__STORAGE__MONGODB__URI",
+                    "mongodb://latch:s3cret-pw@db1.example:27017,db2.example:27017/?replicaSet=rs0&tlsCertificateKeyFilePassword=k3y-pw",
+                ),
+            ],
+        )
+        .unwrap();
+        let printed = format!("{settings:?}");
+        let key_bytes = settings.secret_key.unwrap();
+        for secret in [
+            key.to_owned(),
+            format!("{key_bytes:?}"),
+            format!("{:?}", &key_bytes[..4])
+                .trim_end_matches(']')
+                .to_owned(),
+            "s3cret-pw".to_owned(),
+            "k3y-pw".to_owned(),
+        ] {
+            assert!(!printed.contains(&secret), "{secret} in {printed}");
+        }
+        assert!(
+            printed.contains("secret_key: Some([redacted])"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("db1.example:27017,db2.example:27017"),
+            "the hosts are still shown: {printed}"
+        );
+        let pretty = format!("{settings:#?}");
+        assert!(!pretty.contains("s3cret-pw") && !pretty.contains(&key[..16]));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Connecting to MongoDB, and the store's handles.
 
-use std::time::Duration;
+use std::{fmt, time::Duration};
 
 use latch_domain::StorageError;
 use mongodb::{
@@ -16,8 +16,10 @@ use crate::{
     target::Target,
 };
 
-/// Where the store lives and how long to wait for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the store lives and how long to wait for it. Its `Debug` output
+/// shows the URI's hosts only, never its credentials or options (which may
+/// hold a password too, such as `tlsCertificateKeyFilePassword`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct MongoSettings {
     /// A `mongodb://` URI: hosts, credentials, options such as `replicaSet`
     /// or `tls=true`.
@@ -27,6 +29,22 @@ pub struct MongoSettings {
     /// How long to wait to connect, and to find a server for each
     /// operation, before giving up.
     pub timeout: Duration,
+}
+
+impl fmt::Debug for MongoSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            uri,
+            database,
+            timeout,
+        } = self;
+        let hosts = Target::of_uri(uri);
+        f.debug_struct("MongoSettings")
+            .field("uri", &format_args!("mongodb://{hosts}/[redacted]"))
+            .field("database", database)
+            .field("timeout", timeout)
+            .finish()
+    }
 }
 
 /// Accounts and sessions in one MongoDB database. Clones share one client
@@ -112,5 +130,27 @@ impl MongoStore {
     /// fail with a storage error.
     pub async fn close(&self) {
         self.client.clone().shutdown().immediate(true).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_the_hosts_and_no_credentials() {
+        let settings = MongoSettings {
+            uri: "mongodb://latch:s3cret-pw@db1.example:27017,db2.example:27017/latch?tlsCertificateKeyFilePassword=k3y-pw".to_owned(),
+            database: "latch".to_owned(),
+            timeout: Duration::from_secs(5),
+        };
+        for printed in [format!("{settings:?}"), format!("{settings:#?}")] {
+            assert!(!printed.contains("s3cret-pw"), "{printed}");
+            assert!(!printed.contains("k3y-pw"), "{printed}");
+            assert!(
+                printed.contains("mongodb://db1.example:27017,db2.example:27017/[redacted]"),
+                "{printed}"
+            );
+        }
     }
 }
