@@ -24,7 +24,8 @@ pub struct MongoSettings {
     /// A `mongodb://` URI: hosts, credentials, options such as `replicaSet`
     /// or `tls=true`.
     pub uri: String,
-    /// The database holding the `users` and `sessions` collections.
+    /// The database holding the `users`, `sessions` and `login_failures`
+    /// collections.
     pub database: String,
     /// How long to wait to connect, and to find a server for each
     /// operation, before giving up.
