@@ -21,6 +21,7 @@ mod middleware;
 mod ops;
 mod pages;
 mod session;
+mod user_agent;
 
 pub use crate::{
     middleware::{
@@ -33,6 +34,7 @@ pub use crate::{
         telemetry::{REQUEST_ID_HEADER, TelemetrySettings, with_telemetry},
     },
     pages::{RenderError, Templates},
+    user_agent::browser_name,
 };
 
 use std::sync::Arc;

@@ -47,8 +47,8 @@ pub(super) enum UserCommand {
         /// The username.
         name: String,
     },
-    /// List an account's live sessions: id, started, last used, user agent
-    /// and client IP at sign-in.
+    /// List an account's live sessions: id, started, last used, and client
+    /// IP and browser at sign-in.
     Sessions {
         /// The username.
         name: String,
@@ -249,8 +249,10 @@ async fn list(operators: &Operators) -> Result<String, String> {
     Ok(format!("{count} accounts"))
 }
 
+/// One line per session, with its browser named as the account pages name
+/// it ("Firefox on Linux").
 fn print_sessions(sessions: &[SessionInfo]) {
-    println!("id\tstarted\tlast used\tclient ip\tuser agent");
+    println!("id\tstarted\tlast used\tclient ip\tbrowser");
     for session in sessions {
         println!(
             "{}\t{}\t{}\t{}\t{}",
@@ -258,7 +260,7 @@ fn print_sessions(sessions: &[SessionInfo]) {
             when(session.created_at),
             when(session.last_seen_at),
             session.client_ip.as_deref().unwrap_or("-"),
-            session.user_agent.as_deref().unwrap_or("-"),
+            latch_http::browser_name(session.user_agent.as_deref()),
         );
     }
 }

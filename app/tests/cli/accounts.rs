@@ -13,6 +13,8 @@ use std::{
 };
 
 const PASSWORD: &str = "correct horse battery staple";
+/// The user agent every request here sends.
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 fn command(database: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_latch"));
@@ -103,6 +105,7 @@ impl Server {
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n{auth}\
+             User-Agent: {FIREFOX}\r\n\
              Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{body}",
             address = self.address,
             length = body.len(),
@@ -232,6 +235,11 @@ fn sessions_lists_live_sessions_and_revoke_sessions_ends_them() {
         .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(rows.iter().all(|row| row.contains("127.0.0.1")), "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|row| row.ends_with("\tFirefox on Linux") && !row.contains("Gecko")),
+        "the browser by name, not the raw user agent: {rows:?}"
+    );
 
     let revoked = command(&database)
         .env("LATCH__LOG__LEVEL", "info")

@@ -2,7 +2,6 @@
 //! end sessions, delete the account. Signed-in only; anyone else is sent to
 //! sign in and brought back.
 
-mod browser;
 mod delete;
 mod password;
 mod sessions;

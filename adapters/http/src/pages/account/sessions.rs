@@ -6,8 +6,9 @@ use latch_domain::{SessionInfo, SignedIn};
 use poem::{Response, Result, handler, http::StatusCode, web::Form};
 use serde::Deserialize;
 
-use super::{browser::describe_browser, time_view};
+use super::time_view;
 use crate::{
+    browser_name,
     middleware::cookies::Flash,
     pages::{
         Ui, see_other, store_unavailable,
@@ -95,7 +96,7 @@ async fn render_list(
 
 fn session_view(session: SessionInfo) -> Result<SessionView> {
     Ok(SessionView {
-        browser: describe_browser(session.user_agent.as_deref()),
+        browser: browser_name(session.user_agent.as_deref()),
         created_at: time_view(session.created_at)?,
         last_seen_at: time_view(session.last_seen_at)?,
         id: session.id,

@@ -1,4 +1,5 @@
-//! A user agent, as people name it: "Firefox on Linux".
+//! A user agent, as people name it: "Firefox on Linux". The account pages
+//! and the operator's `latch user sessions` show sessions by it.
 
 /// Browsers by a token of their user agent, most specific first (Edge and
 /// Opera also say Chrome; Chrome also says Safari).
@@ -32,9 +33,10 @@ const SYSTEMS: &[(&str, &str)] = &[
 /// The longest program name taken from an unknown user agent.
 const MAX_PROGRAM_CHARS: usize = 40;
 
-/// Names the browser and system behind a user agent; for a program that is
-/// not a browser (`curl/8.5.0`), its own name; for none, "Unknown browser".
-pub(crate) fn describe_browser(user_agent: Option<&str>) -> String {
+/// Names the browser and system behind a `User-Agent` header ("Firefox on
+/// Linux"); for a program that is not a browser (`curl/8.5.0`), its own
+/// name ("curl"); for none, "Unknown browser".
+pub fn browser_name(user_agent: Option<&str>) -> String {
     let Some(agent) = user_agent.map(str::trim).filter(|agent| !agent.is_empty()) else {
         return "Unknown browser".to_owned();
     };
@@ -66,7 +68,7 @@ fn program_name(agent: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::describe_browser;
+    use super::browser_name;
 
     #[test]
     fn names_common_browsers_and_systems() {
@@ -93,16 +95,16 @@ mod tests {
             ),
         ];
         for (agent, expected) in cases {
-            assert_eq!(describe_browser(Some(agent)), expected, "{agent}");
+            assert_eq!(browser_name(Some(agent)), expected, "{agent}");
         }
     }
 
     #[test]
     fn names_other_programs_by_their_first_token() {
-        assert_eq!(describe_browser(Some("curl/8.5.0")), "curl");
-        assert_eq!(describe_browser(Some("  ")), "Unknown browser");
-        assert_eq!(describe_browser(None), "Unknown browser");
+        assert_eq!(browser_name(Some("curl/8.5.0")), "curl");
+        assert_eq!(browser_name(Some("  ")), "Unknown browser");
+        assert_eq!(browser_name(None), "Unknown browser");
         let long = "x".repeat(500);
-        assert_eq!(describe_browser(Some(&long)).chars().count(), 40);
+        assert_eq!(browser_name(Some(&long)).chars().count(), 40);
     }
 }
