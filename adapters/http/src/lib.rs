@@ -21,6 +21,8 @@ mod middleware;
 mod ops;
 mod pages;
 mod session;
+#[cfg(test)]
+mod tests;
 
 pub use crate::{
     middleware::{
