@@ -40,7 +40,7 @@ pub use crate::{
 use std::sync::Arc;
 
 use latch_domain::{AccountOwners, StoreHealth, Visitors};
-use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get};
+use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get, middleware::CookieJarManager};
 
 use crate::{
     middleware::{
@@ -129,6 +129,10 @@ pub fn endpoint(
         .nest("/", pages)
         .with(BodyLimit::new(max_body))
         .catch_all_error(pages::error_pages::renderer(templates))
+        // Outside the error pages, so that what a request did to cookies
+        // before it failed (clearing a dead session's) still reaches the
+        // browser with the error page or the redirect to sign in.
+        .with(CookieJarManager::new())
         .with(security_headers::strict(secure));
     let api = api::routes()
         .with(csrf)

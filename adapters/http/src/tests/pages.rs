@@ -311,6 +311,45 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_back() {
 }
 
 #[tokio::test]
+async fn a_session_cookie_that_opens_nothing_is_cleared_whatever_the_page() {
+    let cases = [
+        ("/", StatusCode::OK, None),
+        (
+            "/account",
+            StatusCode::SEE_OTHER,
+            Some("/login?next=%2Faccount"),
+        ),
+        ("/nothing", StatusCode::NOT_FOUND, None),
+    ];
+    for (path, status, sign_in_first) in cases {
+        let mut mocks = Mocks::new();
+        let mut expired = session();
+        expired.expires_at = NOW;
+        mocks
+            .sessions
+            .expect_session_with_user()
+            .returning(move |_| Ok(Some((expired.clone(), alice()))));
+        mocks
+            .sessions
+            .expect_delete_session()
+            .times(1)
+            .returning(|_| Ok(true));
+        let client = mocks.serve(settings()).await;
+        let browser = Browser::visit(&client).await.signed_in();
+        let response = browser.request(&client, Method::GET, path).send().await;
+        let answer = match sign_in_first {
+            Some(location) => assert_see_other(path, response, location).await,
+            None => assert_page(path, response, status).await,
+        };
+        assert!(
+            answer.clears_session(),
+            "{path}: the dead session's cookie is cleared: {:?}",
+            answer.set_cookies()
+        );
+    }
+}
+
+#[tokio::test]
 async fn pages_for_the_other_side_send_visitors_home() {
     let client = Mocks::new().signed_in().serve(settings()).await;
     let signed_out = Browser::visit(&client).await;
