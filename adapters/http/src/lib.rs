@@ -21,6 +21,8 @@ mod middleware;
 mod ops;
 mod pages;
 mod session;
+#[cfg(test)]
+mod tests;
 mod user_agent;
 
 pub use crate::{
@@ -40,7 +42,7 @@ pub use crate::{
 use std::sync::Arc;
 
 use latch_domain::{AccountOwners, StoreHealth, Visitors};
-use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get};
+use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get, middleware::CookieJarManager};
 
 use crate::{
     middleware::{
@@ -130,6 +132,10 @@ pub fn endpoint(
         .with(RecordRoute::default())
         .with(BodyLimit::new(max_body))
         .catch_all_error(pages::error_pages::renderer(templates))
+        // Outside the error pages, so that what a request did to cookies
+        // before it failed (clearing a dead session's) still reaches the
+        // browser with the error page or the redirect to sign in.
+        .with(CookieJarManager::new())
         .with(security_headers::strict(secure));
     let api = api::routes()
         .with(RecordRoute::openapi("/api", &api::openapi_document()))

@@ -1,0 +1,6 @@
+//! The web endpoint in process, over mocks of every port: the error matrix
+//! of every operation of the JSON API and of every page.
+
+mod api;
+mod fixture;
+mod pages;
