@@ -19,8 +19,9 @@ use std::{process::ExitCode, sync::Arc, time::Instant};
 use latch::{Backend, Settings};
 use latch_argon2::Argon2Hasher;
 use latch_domain::{
-    Password, PasswordHasher, Session, SessionRepository, SessionToken, SignInAttemptRepository,
-    ThrottlePolicy, User, UserId, UserRepository, Username, UsernameKey,
+    FailedAttempts, Password, PasswordHasher, Session, SessionRepository, SessionToken,
+    SignInAttemptRepository, ThrottleKey, ThrottlePolicy, User, UserId, UserRepository, Username,
+    UsernameKey,
 };
 use latch_sqlite::SqliteStore;
 use time::OffsetDateTime;
@@ -203,15 +204,16 @@ fn joined(result: Option<Inserted>) -> Result<(), String> {
 /// Counts failed sign-ins for `username` up to the lockout.
 async fn lock_out(settings: &Settings, username: &str) -> Result<(), String> {
     let store = open_sqlite(settings).await?;
-    let key = UsernameKey::from_input(username);
-    let mut failures = 0;
+    let key = ThrottleKey::username(&UsernameKey::from_input(username));
+    let mut seen = None;
     let mut recorded = Ok(());
-    while failures < ThrottlePolicy::default().lockout_after {
-        match store
-            .record_failed_attempt(&key, OffsetDateTime::now_utc())
-            .await
-        {
-            Ok(attempts) => failures = attempts.count,
+    while seen
+        .is_none_or(|seen: FailedAttempts| seen.count < ThrottlePolicy::default().lockout_after)
+    {
+        let at = OffsetDateTime::now_utc();
+        let counted = store.record_failed_attempt_if(&key, seen, at).await;
+        match counted.and(store.failed_attempts(&key).await) {
+            Ok(now) => seen = now,
             Err(error) => {
                 recorded = Err(error.to_string());
                 break;

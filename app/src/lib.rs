@@ -19,6 +19,7 @@ use poem::{
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub use crate::settings::{Backend, Settings, SettingsError};
+pub use crate::system::HmacDigests;
 use crate::{
     store::Store,
     system::{OsRandom, SystemClock},
@@ -75,22 +76,31 @@ impl RunningServer {
 }
 
 /// The domain service over the store, with the configured hasher and
-/// policies, reporting to `events` (for serving, and for the operator's
-/// commands).
+/// policies, reporting to `events` (for the operator's commands).
 pub(crate) async fn authenticator(
     settings: &Settings,
     store: &Store,
     events: Arc<dyn Events>,
 ) -> Result<Authenticator, StartupError> {
-    authenticator_with_clock(settings, store, events, Arc::new(SystemClock)).await
+    let secret = server_secret(settings);
+    authenticator_with_clock(settings, store, events, Arc::new(SystemClock), &secret).await
 }
 
-/// [`authenticator`], telling the time by `clock`.
+/// The server's secret: `server.secret_key`, or a random one for this
+/// process when none is set (then CSRF tokens and device tokens do not
+/// outlive a restart).
+fn server_secret(settings: &Settings) -> [u8; 32] {
+    settings.secret_key.unwrap_or_else(system::random_bytes)
+}
+
+/// [`authenticator`], telling the time by `clock`, with the keyed digests
+/// made from `secret`.
 async fn authenticator_with_clock(
     settings: &Settings,
     store: &Store,
     events: Arc<dyn Events>,
     clock: Arc<dyn Clock>,
+    secret: &[u8; 32],
 ) -> Result<Authenticator, StartupError> {
     let hasher = Argon2Hasher::new(settings.argon2, settings.max_concurrent_hashes)
         .map_err(|error| StartupError::Hasher(error.into()))?;
@@ -103,6 +113,7 @@ async fn authenticator_with_clock(
         clock,
         tokens: Arc::new(OsRandom),
         events,
+        digests: Arc::new(HmacDigests::new(secret)),
     };
     let policies = Policies {
         password: settings.password,
@@ -132,11 +143,14 @@ pub async fn start_with_clock(
     if let Some(metrics) = &metrics {
         events = events.with(metrics.clone());
     }
-    let auth = authenticator_with_clock(&settings, &store, Arc::new(events), clock).await?;
-    let csrf_key = settings.secret_key.unwrap_or_else(|| {
-        tracing::warn!("server.secret_key is not set: using a random key, so forms open across a restart must be reloaded");
-        system::random_bytes()
-    });
+    if settings.secret_key.is_none() {
+        tracing::warn!(
+            "server.secret_key is not set: using a random key, so forms open across a restart must be reloaded and browsers are trusted devices until then only"
+        );
+    }
+    let csrf_key = server_secret(&settings);
+    let auth =
+        authenticator_with_clock(&settings, &store, Arc::new(events), clock, &csrf_key).await?;
     let endpoint = latch_http::endpoint(
         Services {
             visitors: auth.visitors(),

@@ -1,6 +1,9 @@
-//! The operating system's clock and random source, as domain ports.
+//! The operating system's clock and random source, and the server's keyed
+//! digest, as domain ports.
 
-use latch_domain::{Clock, SessionToken, TokenSource, UserId};
+use hmac::{Hmac, Mac};
+use latch_domain::{Clock, KeyedDigest, SessionToken, TokenSource, UserId};
+use sha2::Sha256;
 use time::OffsetDateTime;
 
 /// The system clock, in UTC.
@@ -22,6 +25,45 @@ impl TokenSource for OsRandom {
 
     fn user_id(&self) -> UserId {
         UserId::from_random_bytes(random_bytes())
+    }
+
+    fn device_nonce(&self) -> [u8; 16] {
+        random_bytes()
+    }
+}
+
+/// HMAC-SHA256 under a key derived from the server's secret: device tokens
+/// and the digests of names in logs.
+pub struct HmacDigests {
+    key: Hmac<Sha256>,
+}
+
+impl HmacDigests {
+    /// Digests under `secret` (`server.secret_key`, or a random key for
+    /// this process when none is set). The key is bound to its use, so it
+    /// signs nothing that the same secret signs elsewhere (CSRF tokens).
+    pub fn new(secret: &[u8; 32]) -> Self {
+        let mut derive = hmac_with(secret);
+        derive.update(b"latch keyed digests v1");
+        Self {
+            key: hmac_with(&derive.finalize().into_bytes()),
+        }
+    }
+}
+
+/// HMAC-SHA256 under `key` (HMAC takes a key of any length).
+fn hmac_with(key: &[u8]) -> Hmac<Sha256> {
+    #[allow(clippy::expect_used)]
+    Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length")
+}
+
+impl KeyedDigest for HmacDigests {
+    fn digest(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
+        let mut mac = self.key.clone();
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(message);
+        mac.finalize().into_bytes().into()
     }
 }
 

@@ -17,26 +17,27 @@ mod visitors;
 
 use std::sync::Arc;
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 pub use self::{
     errors::{
         ChangePasswordError, DeleteAccountError, OperatorError, RegisterError, RegistrationErrors,
         SignInError,
     },
-    operators::Operators,
+    operators::{Operators, Purged},
     owners::{AccountOwners, SessionInfo},
     visitors::{Credentials, ReturnTarget, SignIn, SignInOutcome, Visitors},
 };
 use crate::{
-    events::{AuthEvent, EventKind, Events, Origin},
+    device::DeviceToken,
+    events::{AuthEvent, EventKind, Events, Origin, PasswordCheck},
     password::{Password, PasswordHash, PasswordPolicy},
     ports::{
-        Clock, HasherError, InsertUserError, PasswordHasher, SessionRepository,
+        Clock, HasherError, InsertUserError, KeyedDigest, PasswordHasher, SessionRepository,
         SignInAttemptRepository, StorageError, TokenSource, UserRepository, Verification,
     },
     session::{Session, SessionPolicy, SignInContext},
-    throttle::ThrottlePolicy,
+    throttle::{Gate, ThrottleKey, ThrottlePolicy},
     user::User,
     username::{Username, UsernameKey},
 };
@@ -56,6 +57,8 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     /// Randomness for tokens and ids.
     pub tokens: Arc<dyn TokenSource>,
+    /// Digests keyed with the server's secret (device tokens, log names).
+    pub digests: Arc<dyn KeyedDigest>,
     /// Where what happened is reported.
     pub events: Arc<dyn Events>,
 }
@@ -136,6 +139,36 @@ impl Authenticator {
     pub fn operators(&self) -> Operators {
         Operators::new(self.core.clone())
     }
+}
+
+/// How often an attempt tries to reserve its place in a count that others
+/// keep changing, before it is told to wait.
+const RESERVE_TRIES: usize = 8;
+
+/// What a keyed digest of a name in a log is for.
+const LOG_DIGEST_PURPOSE: &str = "latch log name v1";
+
+/// Which count a password check was admitted under, or why it was not.
+enum Admission {
+    /// Counted as a failure in advance (under `key`); a right password
+    /// clears it.
+    Counted {
+        /// The count it was reserved in.
+        key: ThrottleKey,
+        /// The trusted device it came from, if any.
+        device: Option<DeviceToken>,
+    },
+    /// Not before this long.
+    Throttled(Duration),
+    /// Not from an untrusted client at all.
+    Locked,
+}
+
+/// The outcome of reserving one attempt in one count.
+enum Reservation {
+    Counted,
+    Wait(Duration),
+    Closed,
 }
 
 /// What the faces share: the ports, the policies and the rules that more
@@ -266,16 +299,124 @@ impl Core {
         }
     }
 
+    /// Decides under which count a password check for `key` from `origin`
+    /// is made, and reserves its place there before any hashing: the count
+    /// of a device of the origin's that is trusted for `key` while its
+    /// allowance lasts, else the username's. Checking and counting are one
+    /// atomic step in the store, so parallel attempts cannot all slip
+    /// through while the first ones are being hashed.
+    async fn admit(
+        &self,
+        key: &UsernameKey,
+        origin: &Origin,
+        now: OffsetDateTime,
+    ) -> Result<Admission, StorageError> {
+        let policy = &self.policies.throttle;
+        let digests = self.ports.digests.as_ref();
+        if let Some(device) = origin
+            .devices
+            .iter()
+            .find(|device| device.is_for(key, digests))
+        {
+            let device_key = device.throttle_key();
+            match self
+                .reserve(&device_key, now, policy.device_allowance)
+                .await?
+            {
+                Reservation::Counted => {
+                    return Ok(Admission::Counted {
+                        key: device_key,
+                        device: Some(device.clone()),
+                    });
+                }
+                Reservation::Wait(wait) => return Ok(Admission::Throttled(wait)),
+                // Its allowance is spent: it is trusted no more.
+                Reservation::Closed => {}
+            }
+        }
+        let username_key = ThrottleKey::username(key);
+        Ok(
+            match self
+                .reserve(&username_key, now, policy.lockout_after)
+                .await?
+            {
+                Reservation::Counted => Admission::Counted {
+                    key: username_key,
+                    device: None,
+                },
+                Reservation::Wait(wait) => Admission::Throttled(wait),
+                Reservation::Closed => Admission::Locked,
+            },
+        )
+    }
+
+    /// Counts one attempt under `key` if the gate is open, atomically.
+    async fn reserve(
+        &self,
+        key: &ThrottleKey,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Reservation, StorageError> {
+        let policy = &self.policies.throttle;
+        let attempts = &self.ports.attempts;
+        for _ in 0..RESERVE_TRIES {
+            let seen = attempts.failed_attempts(key).await?;
+            match policy.gate(seen.as_ref(), now, limit) {
+                Gate::Open => {}
+                Gate::Wait(wait) => return Ok(Reservation::Wait(wait)),
+                Gate::Closed => return Ok(Reservation::Closed),
+            }
+            if attempts.record_failed_attempt_if(key, seen, now).await? {
+                return Ok(Reservation::Counted);
+            }
+        }
+        // Others keep winning the race for this count: they are the ones
+        // guessing, and this attempt waits like a throttled one.
+        Ok(Reservation::Wait(policy.first_delay))
+    }
+
+    /// After a right password: forgets the count the attempt was admitted
+    /// under; a trusted device's success also reopens its username to
+    /// untrusted clients.
+    async fn release(
+        &self,
+        admitted: &ThrottleKey,
+        from_device: bool,
+        key: &UsernameKey,
+    ) -> Result<(), StorageError> {
+        self.ports.attempts.clear_failed_attempts(admitted).await?;
+        if from_device {
+            self.ports
+                .attempts
+                .clear_failed_attempts(&ThrottleKey::username(key))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Checks the password of an account already signed in to (asked again
-    /// before a sensitive action); a wrong one is reported as an event.
+    /// before a sensitive action), under the same throttle and counts as a
+    /// sign-in; a wrong one is reported as an event.
     async fn recheck_password(
         &self,
         signed_in: &SignedIn,
         password: &Password,
-        action: crate::events::PasswordCheck,
+        action: PasswordCheck,
         origin: &Origin,
-    ) -> Result<bool, HasherError> {
+    ) -> Result<(), SignInError> {
         let user = &signed_in.user;
+        let key = user.username.key();
+        let (admitted, device) = match self.admit(key, origin, self.now()).await? {
+            Admission::Counted { key, device } => (key, device),
+            Admission::Throttled(retry_after) => {
+                self.ports.hasher.verify(password, &self.dummy_hash).await?;
+                return Err(SignInError::Throttled { retry_after });
+            }
+            Admission::Locked => {
+                self.ports.hasher.verify(password, &self.dummy_hash).await?;
+                return Err(SignInError::Locked);
+            }
+        };
         let verification = self
             .ports
             .hasher
@@ -284,12 +425,35 @@ impl Core {
         if verification == Verification::Mismatch {
             self.emit(
                 AuthEvent::new(EventKind::PasswordCheckFailed { action }, origin)
-                    .user(user.username.key())
+                    .user(key)
                     .session(&signed_in.session.id),
             );
-            return Ok(false);
+            return Err(SignInError::InvalidCredentials);
         }
-        Ok(true)
+        self.release(&admitted, device.is_some(), key).await?;
+        Ok(())
+    }
+
+    /// A device token for `key` from a fresh nonce.
+    fn issue_device(&self, key: &UsernameKey) -> DeviceToken {
+        DeviceToken::issue(
+            key,
+            self.ports.tokens.device_nonce(),
+            self.ports.digests.as_ref(),
+        )
+    }
+
+    /// A short keyed digest of something typed where a username belongs,
+    /// for logs: equal inputs give equal digests, and nothing shows them.
+    fn log_digest(&self, typed: &str) -> String {
+        let digest = self
+            .ports
+            .digests
+            .digest(LOG_DIGEST_PURPOSE, typed.as_bytes());
+        digest[..8]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
     }
 
     /// Issues a new session for an account whose password was just checked.

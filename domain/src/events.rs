@@ -8,6 +8,7 @@ use std::{fmt, sync::Arc};
 use time::Duration;
 
 use crate::{
+    device::DeviceToken,
     session::{SessionId, SignInContext},
     username::UsernameKey,
 };
@@ -40,14 +41,17 @@ impl fmt::Display for Channel {
     }
 }
 
-/// Where a request comes from: the door it used and what it said about the
-/// client (kept with a session it opens).
+/// Where a request comes from: the door it used, what it said about the
+/// client (kept with a session it opens), and the device tokens it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     /// The door.
     pub channel: Channel,
     /// The client's user agent and address, as the adapter saw them.
     pub client: SignInContext,
+    /// The device tokens the client presented (a browser may hold one for
+    /// each account it signed in to); checked by the core, not trusted.
+    pub devices: Vec<DeviceToken>,
 }
 
 impl Origin {
@@ -56,7 +60,14 @@ impl Origin {
         Self {
             channel,
             client: SignInContext::new(user_agent, client_ip),
+            devices: Vec::new(),
         }
+    }
+
+    /// The same origin, holding these device tokens.
+    pub fn with_devices(mut self, devices: Vec<DeviceToken>) -> Self {
+        self.devices = devices;
+        self
     }
 
     /// The operator's command line: no client to speak of.
@@ -64,6 +75,7 @@ impl Origin {
         Self {
             channel: Channel::Cli,
             client: SignInContext::default(),
+            devices: Vec::new(),
         }
     }
 }
@@ -102,6 +114,9 @@ pub enum EventKind {
         /// How long the username must wait.
         retry_after: Duration,
     },
+    /// A sign-in from an untrusted client was refused unchecked: the
+    /// username's untrusted failures reached the lockout.
+    SignInLocked,
     /// A session was ended by its holder.
     SignedOut,
     /// An account's password was changed; every other session ended.
@@ -142,6 +157,7 @@ impl EventKind {
             Self::SignInSucceeded => "sign_in_succeeded",
             Self::SignInFailed => "sign_in_failed",
             Self::SignInThrottled { .. } => "sign_in_throttled",
+            Self::SignInLocked => "sign_in_locked",
             Self::SignedOut => "signed_out",
             Self::PasswordChanged => "password_changed",
             Self::PasswordCheckFailed { .. } => "password_check_failed",
@@ -164,8 +180,13 @@ pub struct AuthEvent {
     pub kind: EventKind,
     /// The door it came through.
     pub channel: Channel,
-    /// The username key it concerns (as typed, normalised, for refusals).
+    /// The username key it concerns (for refusals, of a valid username as
+    /// typed, normalised).
     pub username_key: Option<UsernameKey>,
+    /// For a refusal of something that cannot be a username (a password
+    /// typed into the wrong field, say): a short keyed digest of it, which
+    /// tells equal inputs apart without showing them.
+    pub username_digest: Option<String>,
     /// The session it concerns, by fingerprint
     /// ([`SessionId::fingerprint`]).
     pub session: Option<String>,
@@ -180,6 +201,7 @@ impl AuthEvent {
             kind,
             channel: origin.channel,
             username_key: None,
+            username_digest: None,
             session: None,
             client_ip: origin.client.client_ip.clone(),
         }
@@ -274,6 +296,7 @@ mod tests {
             EventKind::SignInThrottled {
                 retry_after: Duration::SECOND,
             },
+            EventKind::SignInLocked,
             EventKind::SignedOut,
             EventKind::PasswordChanged,
             EventKind::PasswordCheckFailed {

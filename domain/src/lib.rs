@@ -7,6 +7,7 @@
 //! [`events`], which adapters implement and the composition root plugs in.
 
 pub mod auth;
+pub mod device;
 pub mod events;
 pub mod password;
 pub mod ports;
@@ -17,20 +18,21 @@ pub mod username;
 
 pub use auth::{
     AccountOwners, Authenticator, ChangePasswordError, Credentials, DeleteAccountError,
-    OperatorError, Operators, Policies, Ports, RegisterError, RegistrationErrors, ReturnTarget,
-    SessionInfo, SignIn, SignInError, SignInOutcome, SignedIn, Visitors,
+    OperatorError, Operators, Policies, Ports, Purged, RegisterError, RegistrationErrors,
+    ReturnTarget, SessionInfo, SignIn, SignInError, SignInOutcome, SignedIn, Visitors,
 };
+pub use device::DeviceToken;
 pub use events::{
     AuthEvent, Broadcast, Channel, EventKind, Events, NoEvents, Origin, PasswordCheck,
 };
 pub use password::{Password, PasswordError, PasswordHash, PasswordPolicy, PolicyError};
 pub use ports::{
-    Clock, HasherError, InsertUserError, PasswordHasher, SessionRepository,
+    Clock, HasherError, InsertUserError, KeyedDigest, PasswordHasher, SessionRepository,
     SignInAttemptRepository, StorageError, StoreHealth, TokenSource, UserRepository, Verification,
 };
 pub use session::{
     MAX_USER_AGENT_CHARS, Session, SessionId, SessionPolicy, SessionToken, SignInContext,
 };
-pub use throttle::{FailedAttempts, ThrottlePolicy};
+pub use throttle::{FailedAttempts, Gate, ThrottleKey, ThrottlePolicy};
 pub use user::{User, UserId};
 pub use username::{Username, UsernameError, UsernameKey};

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use crate::{
     password::{Password, PasswordHash},
     session::{Session, SessionId, SessionToken},
-    throttle::FailedAttempts,
+    throttle::{FailedAttempts, ThrottleKey},
     user::{User, UserId},
     username::UsernameKey,
 };
@@ -150,28 +150,35 @@ pub trait SessionRepository: Send + Sync {
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64, StorageError>;
 }
 
-/// Where consecutive failed sign-ins are counted, per username key (whether
-/// or not such an account exists), so that throttling holds across
-/// instances and restarts.
+/// Where consecutive failed sign-ins are counted, per [`ThrottleKey`]: per
+/// username key (whether or not such an account exists) and per trusted
+/// device, so that throttling holds across instances and restarts.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait SignInAttemptRepository: Send + Sync {
     /// The failures counted for this key, if any.
     async fn failed_attempts(
         &self,
-        key: &UsernameKey,
+        key: &ThrottleKey,
     ) -> Result<Option<FailedAttempts>, StorageError>;
 
-    /// Counts one more failure at `at`, atomically (concurrent failures are
-    /// all counted), and returns the new state.
-    async fn record_failed_attempt(
+    /// Counts one more failure at `at`, but only if the count is still
+    /// `seen` (`None`: no count yet): one atomic compare-and-set, so that of
+    /// many attempts that saw the same count, exactly one is counted.
+    /// Returns whether it was.
+    async fn record_failed_attempt_if(
         &self,
-        key: &UsernameKey,
+        key: &ThrottleKey,
+        seen: Option<FailedAttempts>,
         at: OffsetDateTime,
-    ) -> Result<FailedAttempts, StorageError>;
+    ) -> Result<bool, StorageError>;
 
     /// Forgets the failures for this key (after a successful sign-in).
-    async fn clear_failed_attempts(&self, key: &UsernameKey) -> Result<(), StorageError>;
+    async fn clear_failed_attempts(&self, key: &ThrottleKey) -> Result<(), StorageError>;
+
+    /// Forgets every count whose latest failure is before `before`, except
+    /// those of a username that names an account; returns how many.
+    async fn delete_stale_attempts(&self, before: OffsetDateTime) -> Result<u64, StorageError>;
 }
 
 /// Whether a store can answer right now (for readiness checks).
@@ -225,4 +232,16 @@ pub trait TokenSource: Send + Sync {
 
     /// A new account identifier.
     fn user_id(&self) -> UserId;
+
+    /// A new device token's nonce.
+    fn device_nonce(&self) -> [u8; 16];
+}
+
+/// Digests keyed with the server's secret (HMAC-SHA256): what makes device
+/// tokens unforgeable, and names in logs unreadable yet comparable.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait KeyedDigest: Send + Sync {
+    /// The digest of `message` for `purpose` (digests for one purpose are
+    /// worthless for another).
+    fn digest(&self, purpose: &str, message: &[u8]) -> [u8; 32];
 }

@@ -8,9 +8,9 @@ use std::{hint::black_box, sync::Arc};
 use async_trait::async_trait;
 use criterion::{BenchmarkId, Criterion, criterion_main};
 use latch_domain::{
-    Authenticator, Clock, HasherError, NoEvents, Password, PasswordHash, PasswordHasher, Policies,
-    Ports, Session, SessionRepository, SessionToken, TokenSource, User, UserId, UserRepository,
-    Username, Verification, Visitors,
+    Authenticator, Clock, HasherError, KeyedDigest, NoEvents, Password, PasswordHash,
+    PasswordHasher, Policies, Ports, Session, SessionRepository, SessionToken, TokenSource, User,
+    UserId, UserRepository, Username, Verification, Visitors,
 };
 use latch_memory::MemoryStore;
 use time::{Duration, OffsetDateTime, macros::datetime};
@@ -38,6 +38,19 @@ impl TokenSource for FixedTokens {
 
     fn user_id(&self) -> UserId {
         UserId::from_random_bytes([7; 16])
+    }
+
+    fn device_nonce(&self) -> [u8; 16] {
+        [7; 16]
+    }
+}
+
+/// Validation signs nothing.
+struct NoDigests;
+
+impl KeyedDigest for NoDigests {
+    fn digest(&self, _purpose: &str, _message: &[u8]) -> [u8; 32] {
+        [0; 32]
     }
 }
 
@@ -107,6 +120,7 @@ fn visitors(runtime: &Runtime, sessions: u64) -> Visitors {
             clock: Arc::new(FixedClock),
             tokens: Arc::new(FixedTokens),
             events: Arc::new(NoEvents),
+            digests: Arc::new(NoDigests),
         };
         Authenticator::new(ports, policies)
             .await

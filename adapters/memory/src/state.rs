@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use latch_domain::{
-    FailedAttempts, InsertUserError, Session, SessionId, StorageError, User, UserId, UsernameKey,
+    FailedAttempts, InsertUserError, Session, SessionId, StorageError, ThrottleKey, User, UserId,
+    UsernameKey,
 };
 use time::OffsetDateTime;
 
@@ -13,7 +14,7 @@ pub(crate) struct State {
     users: HashMap<UserId, User>,
     ids_by_key: HashMap<UsernameKey, UserId>,
     sessions: HashMap<SessionId, Session>,
-    failures: HashMap<UsernameKey, FailedAttempts>,
+    failures: HashMap<ThrottleKey, FailedAttempts>,
 }
 
 impl State {
@@ -90,27 +91,53 @@ impl State {
         self.sessions.get_mut(id)
     }
 
-    pub(crate) fn failed_attempts(&self, key: &UsernameKey) -> Option<FailedAttempts> {
+    pub(crate) fn failed_attempts(&self, key: &ThrottleKey) -> Option<FailedAttempts> {
         self.failures.get(key).copied()
     }
 
-    /// Counts one more failure for `key` and returns the new state.
-    pub(crate) fn record_failed_attempt(
+    /// Counts one more failure for `key` if its count is still `seen`.
+    pub(crate) fn record_failed_attempt_if(
         &mut self,
-        key: &UsernameKey,
+        key: &ThrottleKey,
+        seen: Option<FailedAttempts>,
         at: OffsetDateTime,
-    ) -> FailedAttempts {
-        let entry = self.failures.entry(key.clone()).or_insert(FailedAttempts {
-            count: 0,
-            last_failed_at: at,
-        });
-        entry.count = entry.count.saturating_add(1);
-        entry.last_failed_at = at;
-        *entry
+    ) -> bool {
+        if self.failures.get(key).copied() != seen {
+            return false;
+        }
+        let count = seen.map_or(0, |seen| seen.count).saturating_add(1);
+        self.failures.insert(
+            key.clone(),
+            FailedAttempts {
+                count,
+                last_failed_at: at,
+            },
+        );
+        true
     }
 
-    pub(crate) fn clear_failed_attempts(&mut self, key: &UsernameKey) {
+    pub(crate) fn clear_failed_attempts(&mut self, key: &ThrottleKey) {
         self.failures.remove(key);
+    }
+
+    /// Forgets the counts last changed before `before`, but those of
+    /// usernames that name an account.
+    pub(crate) fn delete_stale_attempts(&mut self, before: OffsetDateTime) -> u64 {
+        // Keys are normalised already; normalising again only retypes them.
+        let names_an_account = |key: &ThrottleKey| {
+            self.ids_by_key
+                .contains_key(&UsernameKey::from_input(key.as_str()))
+        };
+        let stale: Vec<ThrottleKey> = self
+            .failures
+            .iter()
+            .filter(|(key, attempts)| attempts.last_failed_at < before && !names_an_account(key))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &stale {
+            self.failures.remove(key);
+        }
+        stale.len() as u64
     }
 
     pub(crate) fn insert_session(&mut self, session: &Session) {

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use latch_domain::{
     FailedAttempts, InsertUserError, PasswordHash, Session, SessionId, SessionRepository,
-    SignInAttemptRepository, StorageError, StoreHealth, User, UserId, UserRepository, UsernameKey,
+    SignInAttemptRepository, StorageError, StoreHealth, ThrottleKey, User, UserId, UserRepository,
+    UsernameKey,
 };
 use time::OffsetDateTime;
 
@@ -150,22 +151,27 @@ impl SessionRepository for MemoryStore {
 impl SignInAttemptRepository for MemoryStore {
     async fn failed_attempts(
         &self,
-        key: &UsernameKey,
+        key: &ThrottleKey,
     ) -> Result<Option<FailedAttempts>, StorageError> {
         Ok(self.state()?.failed_attempts(key))
     }
 
-    async fn record_failed_attempt(
+    async fn record_failed_attempt_if(
         &self,
-        key: &UsernameKey,
+        key: &ThrottleKey,
+        seen: Option<FailedAttempts>,
         at: OffsetDateTime,
-    ) -> Result<FailedAttempts, StorageError> {
-        Ok(self.state()?.record_failed_attempt(key, at))
+    ) -> Result<bool, StorageError> {
+        Ok(self.state()?.record_failed_attempt_if(key, seen, at))
     }
 
-    async fn clear_failed_attempts(&self, key: &UsernameKey) -> Result<(), StorageError> {
+    async fn clear_failed_attempts(&self, key: &ThrottleKey) -> Result<(), StorageError> {
         self.state()?.clear_failed_attempts(key);
         Ok(())
+    }
+
+    async fn delete_stale_attempts(&self, before: OffsetDateTime) -> Result<u64, StorageError> {
+        Ok(self.state()?.delete_stale_attempts(before))
     }
 }
 

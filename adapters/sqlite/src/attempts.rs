@@ -1,7 +1,8 @@
-//! Failed sign-ins: the `login_failures` table, one row per username key.
+//! Failed sign-ins: the `login_failures` table, one row per throttle key
+//! (a username key, or a trusted device's).
 
 use async_trait::async_trait;
-use latch_domain::{FailedAttempts, SignInAttemptRepository, StorageError, UsernameKey};
+use latch_domain::{FailedAttempts, SignInAttemptRepository, StorageError, ThrottleKey};
 use rusqlite::{Row, params};
 use time::OffsetDateTime;
 
@@ -24,54 +25,78 @@ fn attempts(row: &Row<'_>) -> Result<FailedAttempts, StorageError> {
 impl SignInAttemptRepository for SqliteStore {
     async fn failed_attempts(
         &self,
-        key: &UsernameKey,
+        key: &ThrottleKey,
     ) -> Result<Option<FailedAttempts>, StorageError> {
         self.read(|connection| {
             first_row(
                 connection,
-                "SELECT count, last_failed_at FROM login_failures WHERE username_key = ?",
+                "SELECT count, last_failed_at FROM login_failures WHERE throttle_key = ?",
                 [key.as_str()],
                 attempts,
             )
         })
     }
 
-    /// One upsert that increments in place, so concurrent failures from
-    /// several instances are all counted.
-    async fn record_failed_attempt(
+    /// One conditional statement on the single write connection: an insert
+    /// that does nothing if a row appeared meanwhile, or an update that
+    /// matches only the count and time that were seen.
+    async fn record_failed_attempt_if(
         &self,
-        key: &UsernameKey,
+        key: &ThrottleKey,
+        seen: Option<FailedAttempts>,
         at: OffsetDateTime,
-    ) -> Result<FailedAttempts, StorageError> {
+    ) -> Result<bool, StorageError> {
         let key = key.as_str().to_owned();
         let at = millis(at)?;
-        let counted = self
-            .write(move |connection| {
-                first_row(
+        let seen = seen
+            .map(|seen| {
+                Ok::<_, StorageError>((i64::from(seen.count), millis(seen.last_failed_at)?))
+            })
+            .transpose()?;
+        let changed = self
+            .write(move |connection| match seen {
+                None => execute(
                     connection,
-                    "INSERT INTO login_failures (username_key, count, last_failed_at) \
-                     VALUES (?1, 1, ?2) \
-                     ON CONFLICT (username_key) DO UPDATE \
-                     SET count = count + 1, last_failed_at = excluded.last_failed_at \
-                     RETURNING count, last_failed_at",
+                    "INSERT INTO login_failures (throttle_key, count, last_failed_at) \
+                     VALUES (?1, 1, ?2) ON CONFLICT (throttle_key) DO NOTHING",
                     params![key, at],
-                    attempts,
-                )
+                ),
+                Some((count, last_failed_at)) => execute(
+                    connection,
+                    "UPDATE login_failures SET count = count + 1, last_failed_at = ?2 \
+                     WHERE throttle_key = ?1 AND count = ?3 AND last_failed_at = ?4",
+                    params![key, at, count, last_failed_at],
+                ),
             })
             .await?;
-        counted.ok_or_else(|| StorageError::new("the upsert of a failed sign-in returned no row"))
+        Ok(changed == 1)
     }
 
-    async fn clear_failed_attempts(&self, key: &UsernameKey) -> Result<(), StorageError> {
+    async fn clear_failed_attempts(&self, key: &ThrottleKey) -> Result<(), StorageError> {
         let key = key.as_str().to_owned();
         self.write(move |connection| {
             execute(
                 connection,
-                "DELETE FROM login_failures WHERE username_key = ?",
+                "DELETE FROM login_failures WHERE throttle_key = ?",
                 [key],
             )
             .map(|_| ())
         })
         .await
+    }
+
+    async fn delete_stale_attempts(&self, before: OffsetDateTime) -> Result<u64, StorageError> {
+        let before = millis(before)?;
+        let deleted = self
+            .write(move |connection| {
+                execute(
+                    connection,
+                    "DELETE FROM login_failures WHERE last_failed_at < ?1 \
+                     AND throttle_key NOT IN (SELECT username_key FROM users)",
+                    [before],
+                )
+            })
+            .await?;
+        Ok(deleted as u64)
     }
 }

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_sessions_and_throttling.sql"),
     include_str!("../migrations/0003_account_management.sql"),
+    include_str!("../migrations/0004_throttle_keys.sql"),
 ];
 
 /// Brings the schema up to date; does nothing when it already is.

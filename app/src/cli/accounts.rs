@@ -125,10 +125,13 @@ pub(super) async fn sessions(settings: &Settings, command: SessionsCommand) -> E
         match command {
             SessionsCommand::PurgeExpired => {
                 let purged = operators
-                    .purge_expired_sessions()
+                    .purge_expired()
                     .await
                     .map_err(|error| error.to_string())?;
-                Ok(format!("deleted {purged} expired sessions"))
+                Ok(format!(
+                    "deleted {} expired sessions and {} stale failure counts",
+                    purged.sessions, purged.failure_counts
+                ))
             }
         }
     })

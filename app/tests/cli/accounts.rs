@@ -301,7 +301,7 @@ fn purge_expired_deletes_only_expired_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("latch.db");
     let purged = latch(&database, &["sessions", "purge-expired"]);
-    assert!(succeeds(&purged).contains("deleted 0 expired sessions"));
+    assert!(succeeds(&purged).contains("deleted 0 expired sessions and 0 stale failure counts"));
     succeeds(&latch_with_input(
         &database,
         &["user", "create", "alice"],
@@ -310,7 +310,7 @@ fn purge_expired_deletes_only_expired_sessions() {
     let server = Server::start(&database);
     let token = server.sign_in("alice").unwrap();
     let purged = latch(&database, &["sessions", "purge-expired"]);
-    assert!(succeeds(&purged).contains("deleted 0 expired sessions"));
+    assert!(succeeds(&purged).contains("deleted 0 expired sessions and 0 stale failure counts"));
     assert_eq!(server.me(&token), 200, "a live session is kept");
 }
 

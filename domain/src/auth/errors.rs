@@ -49,6 +49,11 @@ pub enum SignInError {
         /// How long to wait.
         retry_after: Duration,
     },
+    /// So many failures from untrusted clients that untrusted sign-in to
+    /// this username is closed: until a trusted device signs in, the
+    /// password is changed, or an operator unlocks it. No wait reopens it.
+    #[error("sign-in from untrusted clients is locked for this username")]
+    Locked,
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -63,6 +68,15 @@ pub enum ChangePasswordError {
     /// The current password given is wrong.
     #[error("the current password is wrong")]
     WrongPassword,
+    /// Too many wrong passwords for this username (as for a sign-in).
+    #[error("too many wrong passwords; retry in {retry_after}")]
+    Throttled {
+        /// How long to wait.
+        retry_after: Duration,
+    },
+    /// Checking passwords for this username is locked (as for a sign-in).
+    #[error("password checks are locked for this username")]
+    Locked,
     /// The new password does not meet the policy.
     #[error("the new password is not accepted: {0}")]
     InvalidPassword(PasswordError),
@@ -83,6 +97,15 @@ pub enum DeleteAccountError {
     /// The password given is wrong.
     #[error("the password is wrong")]
     WrongPassword,
+    /// Too many wrong passwords for this username (as for a sign-in).
+    #[error("too many wrong passwords; retry in {retry_after}")]
+    Throttled {
+        /// How long to wait.
+        retry_after: Duration,
+    },
+    /// Checking passwords for this username is locked (as for a sign-in).
+    #[error("password checks are locked for this username")]
+    Locked,
     /// The account was deleted meanwhile.
     #[error("the account no longer exists")]
     AccountGone,

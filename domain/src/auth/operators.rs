@@ -9,9 +9,19 @@ use crate::{
     events::{AuthEvent, EventKind, Origin},
     password::Password,
     ports::StorageError,
+    throttle::ThrottleKey,
     user::User,
     username::UsernameKey,
 };
+
+/// What a purge deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    /// Sessions past their expiry.
+    pub sessions: u64,
+    /// Stale failure counts.
+    pub failure_counts: u64,
+}
 
 /// What the operator may do to any account.
 #[derive(Clone)]
@@ -127,18 +137,32 @@ impl Operators {
         self.core.ports.users.users_page(after, limit).await
     }
 
-    /// Forgets the failed sign-ins counted for a username (as typed),
-    /// whether or not an account has it, so that it is no longer throttled.
+    /// Forgets the failed sign-ins that untrusted clients made for a
+    /// username (as typed), whether or not an account has it, so that it
+    /// is neither throttled nor locked.
     pub async fn unlock(&self, username: &str) -> Result<(), StorageError> {
         let key = UsernameKey::from_input(username);
-        self.core.ports.attempts.clear_failed_attempts(&key).await?;
+        self.core
+            .ports
+            .attempts
+            .clear_failed_attempts(&ThrottleKey::username(&key))
+            .await?;
         self.emit(EventKind::SignInFailuresCleared, &key);
         Ok(())
     }
 
-    /// Deletes every session past its absolute expiry; returns how many.
-    pub async fn purge_expired_sessions(&self) -> Result<u64, StorageError> {
-        let now = self.core.now();
-        self.core.ports.sessions.delete_expired_sessions(now).await
+    /// Deletes every session past its absolute expiry, and forgets the
+    /// failure counts of usernames with no account (and of devices) that
+    /// saw no failure for a while (`ThrottlePolicy::forget_unknown_after`).
+    pub async fn purge_expired(&self) -> Result<Purged, StorageError> {
+        let core = &self.core;
+        let now = core.now();
+        let sessions = core.ports.sessions.delete_expired_sessions(now).await?;
+        let before = now - core.policies.throttle.forget_unknown_after;
+        let failure_counts = core.ports.attempts.delete_stale_attempts(before).await?;
+        Ok(Purged {
+            sessions,
+            failure_counts,
+        })
     }
 }

@@ -6,12 +6,15 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::{ChangePasswordError, Core, DeleteAccountError, SignIn, SignedIn, VerifiedUser};
+use super::{
+    ChangePasswordError, Core, DeleteAccountError, SignIn, SignInError, SignedIn, VerifiedUser,
+};
 use crate::{
     events::{AuthEvent, EventKind, Origin, PasswordCheck},
     password::Password,
     ports::StorageError,
     session::{Session, SignInContext},
+    throttle::ThrottleKey,
 };
 
 /// A live session as its owner (or an operator) sees it.
@@ -142,12 +145,17 @@ impl AccountOwners {
     ) -> Result<SignIn, ChangePasswordError> {
         let core = &self.core;
         let user = &signed_in.user;
-        if !core
-            .recheck_password(signed_in, current, PasswordCheck::ChangePassword, origin)
-            .await?
-        {
-            return Err(ChangePasswordError::WrongPassword);
-        }
+        core.recheck_password(signed_in, current, PasswordCheck::ChangePassword, origin)
+            .await
+            .map_err(|error| match error {
+                SignInError::InvalidCredentials => ChangePasswordError::WrongPassword,
+                SignInError::Throttled { retry_after } => {
+                    ChangePasswordError::Throttled { retry_after }
+                }
+                SignInError::Locked => ChangePasswordError::Locked,
+                SignInError::Storage(error) => ChangePasswordError::Storage(error),
+                SignInError::Hasher(error) => ChangePasswordError::Hasher(error),
+            })?;
         core.policies
             .password
             .check(new, Some(&user.username))
@@ -157,6 +165,11 @@ impl AccountOwners {
             return Err(ChangePasswordError::AccountGone);
         };
         core.ports.sessions.delete_user_sessions(user.id).await?;
+        // A new password reopens the username to untrusted clients.
+        core.ports
+            .attempts
+            .clear_failed_attempts(&ThrottleKey::username(user.username.key()))
+            .await?;
         let mut user = user.clone();
         user.password_hash = hash;
         user.credential_version = version;
@@ -187,12 +200,17 @@ impl AccountOwners {
         origin: &Origin,
     ) -> Result<(), DeleteAccountError> {
         let core = &self.core;
-        if !core
-            .recheck_password(signed_in, password, PasswordCheck::DeleteAccount, origin)
-            .await?
-        {
-            return Err(DeleteAccountError::WrongPassword);
-        }
+        core.recheck_password(signed_in, password, PasswordCheck::DeleteAccount, origin)
+            .await
+            .map_err(|error| match error {
+                SignInError::InvalidCredentials => DeleteAccountError::WrongPassword,
+                SignInError::Throttled { retry_after } => {
+                    DeleteAccountError::Throttled { retry_after }
+                }
+                SignInError::Locked => DeleteAccountError::Locked,
+                SignInError::Storage(error) => DeleteAccountError::Storage(error),
+                SignInError::Hasher(error) => DeleteAccountError::Hasher(error),
+            })?;
         let user = &signed_in.user;
         if !core.ports.users.delete_user(user.id).await? {
             return Err(DeleteAccountError::AccountGone);

@@ -1,11 +1,17 @@
 //! The domain rules, tested through mocks of every port.
 
 mod accounts;
+mod throttling;
 
-use std::sync::{
-    Arc, Mutex,
-    atomic::{AtomicU8, Ordering},
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU8, Ordering},
+    },
 };
+
+use async_trait::async_trait;
 
 use mockall::predicate::eq;
 use time::{Duration, macros::datetime};
@@ -15,11 +21,10 @@ use crate::{
     events::{Channel, PasswordCheck},
     password::PasswordError,
     ports::{
-        MockClock, MockPasswordHasher, MockSessionRepository, MockSignInAttemptRepository,
-        MockTokenSource, MockUserRepository,
+        MockClock, MockPasswordHasher, MockSessionRepository, MockTokenSource, MockUserRepository,
     },
     session::{SessionId, SessionToken},
-    throttle::FailedAttempts,
+    throttle::{FailedAttempts, ThrottleKey},
     user::UserId,
     username::UsernameError,
 };
@@ -34,7 +39,7 @@ pub(super) const STRONG: &str = "correct horse battery staple";
 pub(super) struct Fixture {
     pub(super) users: MockUserRepository,
     pub(super) sessions: MockSessionRepository,
-    pub(super) attempts: MockSignInAttemptRepository,
+    pub(super) attempts: Arc<FakeAttempts>,
     pub(super) hasher: MockPasswordHasher,
 }
 
@@ -50,30 +55,9 @@ impl Fixture {
         Self {
             users: MockUserRepository::new(),
             sessions: MockSessionRepository::new(),
-            attempts: MockSignInAttemptRepository::new(),
+            attempts: Arc::new(FakeAttempts::default()),
             hasher,
         }
-    }
-
-    /// No failed sign-ins counted for any username.
-    pub(super) fn with_no_failures(mut self) -> Self {
-        self.attempts
-            .expect_failed_attempts()
-            .returning(|_| Ok(None));
-        self
-    }
-
-    /// Failed sign-ins are counted (and their count returned as 1).
-    pub(super) fn counting_failures(mut self) -> Self {
-        self.attempts
-            .expect_record_failed_attempt()
-            .returning(|_, at| {
-                Ok(FailedAttempts {
-                    count: 1,
-                    last_failed_at: at,
-                })
-            });
-        self
     }
 
     pub(super) async fn build(self) -> Service {
@@ -87,20 +71,26 @@ impl Fixture {
         tokens
             .expect_user_id()
             .returning(|| UserId::from_random_bytes([42; 16]));
+        tokens.expect_device_nonce().return_const([9; 16]);
         let events = Arc::new(Recorder::default());
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
-            attempts: Arc::new(self.attempts),
+            attempts: self.attempts.clone(),
             hasher: Arc::new(self.hasher),
             clock: Arc::new(clock),
             tokens: Arc::new(tokens),
             events: events.clone(),
+            digests: Arc::new(TestKey),
         };
         let auth = Authenticator::new(ports, Policies::default())
             .await
             .unwrap();
-        Service { auth, events }
+        Service {
+            auth,
+            events,
+            attempts: self.attempts,
+        }
     }
 }
 
@@ -119,6 +109,102 @@ impl Events for Recorder {
 pub(super) struct Service {
     pub(super) auth: Authenticator,
     events: Arc<Recorder>,
+    /// The failure counts, to look at after the fact.
+    pub(super) attempts: Arc<FakeAttempts>,
+}
+
+/// Failure counts in memory, with the store's atomic compare-and-set. Each
+/// read yields to the other tasks first, so attempts made at once
+/// interleave between reading a count and counting, as on a real store.
+#[derive(Default)]
+pub(super) struct FakeAttempts(Mutex<HashMap<ThrottleKey, FailedAttempts>>);
+
+impl FakeAttempts {
+    /// The count under a username key or a device's key.
+    pub(super) fn get(&self, key: &ThrottleKey) -> Option<FailedAttempts> {
+        self.0.lock().unwrap().get(key).copied()
+    }
+
+    /// The count of untrusted failures for a username.
+    pub(super) fn of(&self, username: &str) -> Option<FailedAttempts> {
+        self.get(&ThrottleKey::username(&UsernameKey::from_input(username)))
+    }
+
+    /// Sets a count, as earlier failures would have.
+    pub(super) fn set(&self, key: ThrottleKey, count: u32, last_failed_at: OffsetDateTime) {
+        self.0.lock().unwrap().insert(
+            key,
+            FailedAttempts {
+                count,
+                last_failed_at,
+            },
+        );
+    }
+
+    /// Sets the untrusted count of a username.
+    pub(super) fn set_for(&self, username: &str, count: u32, last_failed_at: OffsetDateTime) {
+        let key = ThrottleKey::username(&UsernameKey::from_input(username));
+        self.set(key, count, last_failed_at);
+    }
+}
+
+#[async_trait]
+impl SignInAttemptRepository for FakeAttempts {
+    async fn failed_attempts(
+        &self,
+        key: &ThrottleKey,
+    ) -> Result<Option<FailedAttempts>, StorageError> {
+        tokio::task::yield_now().await;
+        Ok(self.get(key))
+    }
+
+    async fn record_failed_attempt_if(
+        &self,
+        key: &ThrottleKey,
+        seen: Option<FailedAttempts>,
+        at: OffsetDateTime,
+    ) -> Result<bool, StorageError> {
+        let mut counts = self.0.lock().unwrap();
+        if counts.get(key).copied() != seen {
+            return Ok(false);
+        }
+        let count = seen.map_or(0, |seen| seen.count) + 1;
+        counts.insert(
+            key.clone(),
+            FailedAttempts {
+                count,
+                last_failed_at: at,
+            },
+        );
+        Ok(true)
+    }
+
+    async fn clear_failed_attempts(&self, key: &ThrottleKey) -> Result<(), StorageError> {
+        self.0.lock().unwrap().remove(key);
+        Ok(())
+    }
+
+    async fn delete_stale_attempts(&self, before: OffsetDateTime) -> Result<u64, StorageError> {
+        let mut counts = self.0.lock().unwrap();
+        let stale = counts.len();
+        counts.retain(|_, attempts| attempts.last_failed_at >= before);
+        Ok((stale - counts.len()) as u64)
+    }
+}
+
+/// The server's keyed digest, stood in for by SHA-256 of a fixed key,
+/// the purpose and the message.
+pub(super) struct TestKey;
+
+impl KeyedDigest for TestKey {
+    fn digest(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(b"test key");
+        hash.update(purpose.as_bytes());
+        hash.update(message);
+        hash.finalize().into()
+    }
 }
 
 /// Where the tests' requests come from.
@@ -160,9 +246,17 @@ impl Service {
         credentials: &Credentials,
         previous: Option<&SessionToken>,
     ) -> Result<SignIn, SignInError> {
-        match self.auth.visitors().sign_in(credentials, previous).await? {
+        match self.sign_in_outcome(credentials, previous).await? {
             SignInOutcome::Complete { sign_in, .. } => Ok(sign_in),
         }
+    }
+
+    pub(super) async fn sign_in_outcome(
+        &self,
+        credentials: &Credentials,
+        previous: Option<&SessionToken>,
+    ) -> Result<SignInOutcome, SignInError> {
+        self.auth.visitors().sign_in(credentials, previous).await
     }
 
     pub(super) async fn signed_in(
@@ -307,7 +401,7 @@ async fn a_username_taken_by_a_concurrent_registration_is_reported() {
 
 #[tokio::test]
 async fn an_unknown_username_costs_one_verify_against_the_dummy_hash() {
-    let mut fx = Fixture::new().with_no_failures().counting_failures();
+    let mut fx = Fixture::new();
     fx.users.expect_user_by_key().returning(|_| Ok(None));
     fx.hasher
         .expect_verify()
@@ -333,7 +427,7 @@ async fn an_unknown_username_costs_one_verify_against_the_dummy_hash() {
 
 #[tokio::test]
 async fn a_wrong_password_costs_one_verify_and_gives_the_same_error() {
-    let mut fx = Fixture::new().with_no_failures().counting_failures();
+    let mut fx = Fixture::new();
     fx.users
         .expect_user_by_key()
         .returning(|_| Ok(Some(alice())));
@@ -362,7 +456,7 @@ async fn a_wrong_password_costs_one_verify_and_gives_the_same_error() {
 async fn signing_in_issues_a_new_session_and_deletes_the_old_one() {
     let previous = SessionToken::from_random_bytes([200; 32]);
     let previous_id = previous.id();
-    let mut fx = Fixture::new().with_no_failures();
+    let mut fx = Fixture::new();
     fx.users
         .expect_user_by_key()
         .withf(|key| key.as_str() == "alice")
@@ -415,7 +509,7 @@ async fn signing_in_issues_a_new_session_and_deletes_the_old_one() {
 
 #[tokio::test]
 async fn an_outdated_hash_is_replaced_at_sign_in() {
-    let mut fx = Fixture::new().with_no_failures();
+    let mut fx = Fixture::new();
     fx.users
         .expect_user_by_key()
         .returning(|_| Ok(Some(alice())));
@@ -444,7 +538,7 @@ async fn an_outdated_hash_is_replaced_at_sign_in() {
 
 #[tokio::test]
 async fn a_store_failure_is_an_error_not_a_refusal() {
-    let mut fx = Fixture::new().with_no_failures();
+    let mut fx = Fixture::new();
     fx.users
         .expect_user_by_key()
         .returning(|_| Err(storage_down()));
@@ -549,18 +643,13 @@ async fn times_are_kept_to_the_millisecond() {
 #[tokio::test]
 async fn a_throttled_attempt_costs_one_dummy_verify_and_the_right_password_does_not_sign_in() {
     let mut fx = Fixture::new();
-    fx.attempts.expect_failed_attempts().returning(|_| {
-        Ok(Some(FailedAttempts {
-            count: 7,
-            last_failed_at: NOW - Duration::SECOND,
-        }))
-    });
+    fx.attempts.set_for("alice", 7, NOW - Duration::SECOND);
     fx.hasher
         .expect_verify()
         .withf(|_, hash| *hash == dummy_hash())
         .times(1)
         .returning(|_, _| Ok(Verification::Mismatch));
-    // No account lookup, no session, no further count: the mocks refuse them.
+    // No account lookup, no session: the mocks refuse them.
     let auth = fx.build().await;
     let error = auth
         .sign_in(&credentials("alice", STRONG), None)
@@ -579,30 +668,17 @@ async fn a_throttled_attempt_costs_one_dummy_verify_and_the_right_password_does_
         EventKind::SignInThrottled { retry_after }
     );
     assert_eq!(auth.events().len(), 1);
+    assert_eq!(auth.attempts.of("alice").unwrap().count, 7, "not counted");
 }
 
 #[tokio::test]
 async fn throttling_is_keyed_by_the_normalised_username_whether_or_not_it_exists() {
     let mut fx = Fixture::new();
-    fx.attempts
-        .expect_failed_attempts()
-        .withf(|key| key.as_str() == "ghost")
-        .returning(|_| Ok(None));
     fx.users.expect_user_by_key().returning(|_| Ok(None));
     fx.hasher
         .expect_verify()
         .times(1)
         .returning(|_, _| Ok(Verification::Mismatch));
-    fx.attempts
-        .expect_record_failed_attempt()
-        .withf(|key, at| key.as_str() == "ghost" && *at == NOW)
-        .times(1)
-        .returning(|_, at| {
-            Ok(FailedAttempts {
-                count: 1,
-                last_failed_at: at,
-            })
-        });
     let auth = fx.build().await;
     let error = auth
         .sign_in(&credentials(" GHOST ", STRONG), None)
@@ -612,39 +688,37 @@ async fn throttling_is_keyed_by_the_normalised_username_whether_or_not_it_exists
         matches!(error, SignInError::InvalidCredentials),
         "{error:?}"
     );
+    assert_eq!(
+        auth.attempts.of("ghost"),
+        Some(FailedAttempts {
+            count: 1,
+            last_failed_at: NOW
+        })
+    );
 }
 
 #[tokio::test]
 async fn a_successful_sign_in_clears_the_failure_count() {
     let mut fx = Fixture::new();
-    fx.attempts.expect_failed_attempts().returning(|_| {
-        Ok(Some(FailedAttempts {
-            count: 3,
-            last_failed_at: NOW - Duration::SECOND,
-        }))
-    });
+    fx.attempts.set_for("alice", 3, NOW - Duration::SECOND);
     fx.users
         .expect_user_by_key()
         .returning(|_| Ok(Some(alice())));
     fx.hasher
         .expect_verify()
         .returning(|_, _| Ok(Verification::Match));
-    fx.attempts
-        .expect_clear_failed_attempts()
-        .withf(|key| key.as_str() == "alice")
-        .times(1)
-        .returning(|_| Ok(()));
     fx.sessions.expect_insert_session().returning(|_| Ok(()));
     fx.users.expect_record_sign_in().returning(|_, _| Ok(()));
     let auth = fx.build().await;
     auth.sign_in(&credentials("alice", STRONG), None)
         .await
         .unwrap();
+    assert_eq!(auth.attempts.of("alice"), None);
 }
 
 #[tokio::test]
 async fn remembered_sign_ins_last_thirty_days() {
-    let mut fx = Fixture::new().with_no_failures();
+    let mut fx = Fixture::new();
     fx.users
         .expect_user_by_key()
         .returning(|_| Ok(Some(alice())));

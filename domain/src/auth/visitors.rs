@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
-use super::{Core, RegisterError, SignInError, SignedIn};
+use super::{Admission, Core, RegisterError, SignInError, SignedIn};
 use crate::{
+    device::DeviceToken,
     events::{AuthEvent, EventKind, Origin},
     password::Password,
     ports::StorageError,
     session::{Session, SessionToken},
     user::User,
-    username::UsernameKey,
+    username::Username,
 };
 
 /// What a person types to sign in.
@@ -22,7 +23,8 @@ pub struct Credentials {
     pub password: Password,
     /// Whether to remember this sign-in for longer.
     pub remember: bool,
-    /// Where the sign-in comes from (the session keeps its client part).
+    /// Where the sign-in comes from (the session keeps its client part;
+    /// its device tokens decide whose failures count).
     pub origin: Origin,
     /// Where to go once signed in, as the delivery adapter vetted it.
     pub return_to: Option<ReturnTarget>,
@@ -68,6 +70,9 @@ pub enum SignInOutcome {
         sign_in: SignIn,
         /// Where the person asked to go.
         return_to: Option<ReturnTarget>,
+        /// This client's device token for the account, for it to keep: the
+        /// one it presented, or a new one.
+        device: DeviceToken,
     },
 }
 
@@ -99,37 +104,56 @@ impl Visitors {
 
     /// Signs a person in with a brand-new session. The session the client
     /// held before, if any, is deleted: a token is never carried across a
-    /// sign-in. While the username is throttled, no attempt is accepted.
+    /// sign-in.
+    ///
+    /// Something that cannot be a username is refused before any store
+    /// write or hashing (it names no account). Otherwise the attempt is
+    /// counted before its password is hashed, under the client's trusted
+    /// device for this account or else the username; while that count
+    /// says wait, or is closed, no attempt is accepted, not even a right
+    /// one.
     pub async fn sign_in(
         &self,
         credentials: &Credentials,
         previous: Option<&SessionToken>,
     ) -> Result<SignInOutcome, SignInError> {
         let core = &self.core;
-        let key = UsernameKey::from_input(&credentials.username);
         let origin = &credentials.origin;
-        let now = core.now();
-        let attempts = core.ports.attempts.failed_attempts(&key).await?;
-        let wait = attempts.and_then(|attempts| core.policies.throttle.wait_at(&attempts, now));
-        if let Some(retry_after) = wait {
-            // A throttled attempt costs the same hashing work as any other.
-            core.ports
-                .hasher
-                .verify(&credentials.password, &core.dummy_hash)
-                .await?;
-            core.emit(
-                AuthEvent::new(EventKind::SignInThrottled { retry_after }, origin).user(&key),
-            );
-            return Err(SignInError::Throttled { retry_after });
-        }
-        let Some(verified) = core.verify_credentials(&key, &credentials.password).await? else {
-            core.ports.attempts.record_failed_attempt(&key, now).await?;
-            core.emit(AuthEvent::new(EventKind::SignInFailed, origin).user(&key));
+        let Ok(username) = Username::parse(&credentials.username) else {
+            let mut event = AuthEvent::new(EventKind::SignInFailed, origin);
+            event.username_digest = Some(core.log_digest(&credentials.username));
+            core.emit(event);
             return Err(SignInError::InvalidCredentials);
         };
-        if attempts.is_some() {
-            core.ports.attempts.clear_failed_attempts(&key).await?;
-        }
+        let key = username.key();
+        let (admitted, device) = match core.admit(key, origin, core.now()).await? {
+            Admission::Counted { key, device } => (key, device),
+            Admission::Throttled(retry_after) => {
+                // A refused attempt costs the same hashing work as any other.
+                core.ports
+                    .hasher
+                    .verify(&credentials.password, &core.dummy_hash)
+                    .await?;
+                core.emit(
+                    AuthEvent::new(EventKind::SignInThrottled { retry_after }, origin).user(key),
+                );
+                return Err(SignInError::Throttled { retry_after });
+            }
+            Admission::Locked => {
+                core.ports
+                    .hasher
+                    .verify(&credentials.password, &core.dummy_hash)
+                    .await?;
+                core.emit(AuthEvent::new(EventKind::SignInLocked, origin).user(key));
+                return Err(SignInError::Locked);
+            }
+        };
+        let Some(verified) = core.verify_credentials(key, &credentials.password).await? else {
+            // Counted already, when it was admitted.
+            core.emit(AuthEvent::new(EventKind::SignInFailed, origin).user(key));
+            return Err(SignInError::InvalidCredentials);
+        };
+        core.release(&admitted, device.is_some(), key).await?;
         if let Some(previous) = previous {
             core.ports.sessions.delete_session(&previous.id()).await?;
         }
@@ -142,6 +166,7 @@ impl Visitors {
                 .session(&sign_in.session.id),
         );
         Ok(SignInOutcome::Complete {
+            device: device.unwrap_or_else(|| core.issue_device(key)),
             sign_in,
             return_to: credentials.return_to.clone(),
         })

@@ -7,7 +7,7 @@
 
 use std::{io::Write, sync::Arc};
 
-use latch_domain::{FailedAttempts, InsertUserError, User, UsernameKey};
+use latch_domain::{FailedAttempts, InsertUserError, ThrottleKey, User, UsernameKey};
 use time::{Duration, macros::datetime};
 use tokio::sync::Barrier;
 
@@ -469,83 +469,236 @@ pub async fn replacing_a_password_moves_the_credential_version_on(store: StoreUn
     assert_eq!(untouched, bob);
 }
 
-/// Concurrent failed sign-ins for one key are all counted (no increment is
-/// lost to a read-modify-write); each key has its own count, whether or not
-/// an account has it.
-pub async fn concurrent_failed_sign_ins_are_all_counted(store: StoreUnderTest) {
-    const RACERS: u32 = 20;
-    let key = UsernameKey::from_input("Nobody-Has-This");
-    let barrier = Arc::new(Barrier::new(usize::try_from(RACERS).unwrap()));
-    let racers: Vec<_> = (0..RACERS)
-        .map(|_| {
-            let attempts = Arc::clone(&store.attempts);
-            let barrier = Arc::clone(&barrier);
-            let key = key.clone();
-            tokio::spawn(async move {
-                barrier.wait().await;
-                attempts.record_failed_attempt(&key, LATER).await.unwrap()
-            })
-        })
-        .collect();
-    for racer in racers {
-        let seen = racer.await.unwrap().count;
-        assert!((1..=RACERS).contains(&seen), "{seen}");
-    }
+/// A throttle key for a username as typed.
+fn username_key(name: &str) -> ThrottleKey {
+    ThrottleKey::username(&UsernameKey::from_input(name))
+}
 
-    let counted = store.attempts.failed_attempts(&key).await.unwrap().unwrap();
-    assert_eq!(counted.last_failed_at, LATER);
-    match store.lacks(Gap::ConcurrentIncrements) {
-        None => assert_eq!(counted.count, RACERS, "no increment is lost"),
-        Some(reason) => {
-            // Said, not hidden: sequential counting is still checked by
-            // `clearing_failed_sign_ins_starts_the_count_again`.
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOTE: {reason}: {} of {RACERS} concurrent increments were kept, not asserted",
-                counted.count
-            );
-            assert!((1..=RACERS).contains(&counted.count));
+/// Of many attempts that saw the same count (none yet, then one), exactly
+/// one is counted each time: reading and counting cannot be raced.
+pub async fn of_concurrent_counts_of_one_seen_state_exactly_one_lands(store: StoreUnderTest) {
+    const RACERS: usize = 20;
+    let key = username_key("Nobody-Has-This");
+    let earlier = LATER - Duration::SECOND;
+    for seen in [
+        None,
+        Some(FailedAttempts {
+            count: 1,
+            last_failed_at: earlier,
+        }),
+    ] {
+        let at = if seen.is_none() { earlier } else { LATER };
+        let barrier = Arc::new(Barrier::new(RACERS));
+        let racers: Vec<_> = (0..RACERS)
+            .map(|_| {
+                let attempts = Arc::clone(&store.attempts);
+                let barrier = Arc::clone(&barrier);
+                let key = key.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    attempts
+                        .record_failed_attempt_if(&key, seen, at)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut landed = 0;
+        for racer in racers {
+            landed += usize::from(racer.await.unwrap());
+        }
+        match store.lacks(Gap::ConcurrentIncrements) {
+            Some(reason) if seen.is_some() => {
+                // Said, not hidden: the sequential compare-and-set is still
+                // checked by `a_count_from_a_stale_reading_changes_nothing`.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "NOTE: {reason}: {landed} of {RACERS} concurrent updates of one count landed, not asserted"
+                );
+                assert!(landed >= 1);
+            }
+            _ => assert_eq!(landed, 1, "seen {seen:?}"),
         }
     }
-    let other = UsernameKey::from_input("someone-else");
+    let counted = store.attempts.failed_attempts(&key).await.unwrap().unwrap();
+    assert_eq!(counted.last_failed_at, LATER);
+    if store.lacks(Gap::ConcurrentIncrements).is_none() {
+        assert_eq!(counted.count, 2);
+    }
+    let other = username_key("someone-else");
     assert_eq!(store.attempts.failed_attempts(&other).await.unwrap(), None);
 }
 
-/// Clearing forgets one key's failures and no other's; a later failure
-/// starts again from one, at its own time.
-pub async fn clearing_failed_sign_ins_starts_the_count_again(store: StoreUnderTest) {
-    let alice = UsernameKey::from_input("alice");
-    let bob = UsernameKey::from_input("bob");
-    for _ in 0..3 {
-        store
-            .attempts
-            .record_failed_attempt(&alice, LATER)
+/// A count made from a reading that is no longer true (another count
+/// landed, or the count was cleared) is refused and changes nothing.
+pub async fn a_count_from_a_stale_reading_changes_nothing(store: StoreUnderTest) {
+    let key = username_key("alice");
+    let attempts = &store.attempts;
+    let first = LATER - Duration::SECOND;
+    assert!(
+        attempts
+            .record_failed_attempt_if(&key, None, first)
             .await
-            .unwrap();
-    }
-    store
-        .attempts
-        .record_failed_attempt(&bob, LATER)
-        .await
-        .unwrap();
-    store.attempts.clear_failed_attempts(&alice).await.unwrap();
-
-    assert_eq!(store.attempts.failed_attempts(&alice).await.unwrap(), None);
-    let bobs = store.attempts.failed_attempts(&bob).await.unwrap().unwrap();
-    assert_eq!(bobs.count, 1);
-    let again = datetime!(2026-03-04 05:06:07.089 UTC);
-    let restarted = store
-        .attempts
-        .record_failed_attempt(&alice, again)
-        .await
-        .unwrap();
+            .unwrap()
+    );
+    assert!(
+        !attempts
+            .record_failed_attempt_if(&key, None, LATER)
+            .await
+            .unwrap(),
+        "a count exists now"
+    );
+    let one = FailedAttempts {
+        count: 1,
+        last_failed_at: first,
+    };
+    assert_eq!(attempts.failed_attempts(&key).await.unwrap(), Some(one));
+    let wrong_time = FailedAttempts {
+        last_failed_at: LATER,
+        ..one
+    };
+    assert!(
+        !attempts
+            .record_failed_attempt_if(&key, Some(wrong_time), LATER)
+            .await
+            .unwrap()
+    );
+    assert!(
+        attempts
+            .record_failed_attempt_if(&key, Some(one), LATER)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !attempts
+            .record_failed_attempt_if(&key, Some(one), LATER)
+            .await
+            .unwrap(),
+        "that reading is stale now"
+    );
     assert_eq!(
-        restarted,
-        FailedAttempts {
+        attempts.failed_attempts(&key).await.unwrap(),
+        Some(FailedAttempts {
+            count: 2,
+            last_failed_at: LATER
+        })
+    );
+    attempts.clear_failed_attempts(&key).await.unwrap();
+    let two = FailedAttempts {
+        count: 2,
+        last_failed_at: LATER,
+    };
+    assert!(
+        !attempts
+            .record_failed_attempt_if(&key, Some(two), LATER)
+            .await
+            .unwrap()
+    );
+    assert_eq!(attempts.failed_attempts(&key).await.unwrap(), None);
+}
+
+/// Clearing forgets one key's failures and no other's; a later failure
+/// starts again from one, at its own time. A device's count is its own.
+pub async fn clearing_failed_sign_ins_starts_the_count_again(store: StoreUnderTest) {
+    let alice = username_key("alice");
+    let bob = username_key("bob");
+    let device = ThrottleKey::device(&[7; 16]);
+    let attempts = &store.attempts;
+    let mut seen = None;
+    for count in 1..=3 {
+        assert!(
+            attempts
+                .record_failed_attempt_if(&alice, seen, LATER)
+                .await
+                .unwrap()
+        );
+        seen = Some(FailedAttempts {
+            count,
+            last_failed_at: LATER,
+        });
+    }
+    assert!(
+        attempts
+            .record_failed_attempt_if(&bob, None, LATER)
+            .await
+            .unwrap()
+    );
+    assert!(
+        attempts
+            .record_failed_attempt_if(&device, None, LATER)
+            .await
+            .unwrap()
+    );
+    attempts.clear_failed_attempts(&alice).await.unwrap();
+
+    assert_eq!(attempts.failed_attempts(&alice).await.unwrap(), None);
+    let bobs = attempts.failed_attempts(&bob).await.unwrap().unwrap();
+    assert_eq!(bobs.count, 1);
+    assert_eq!(
+        attempts
+            .failed_attempts(&device)
+            .await
+            .unwrap()
+            .unwrap()
+            .count,
+        1
+    );
+    let again = datetime!(2026-03-04 05:06:07.089 UTC);
+    assert!(
+        attempts
+            .record_failed_attempt_if(&alice, None, again)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        attempts.failed_attempts(&alice).await.unwrap(),
+        Some(FailedAttempts {
             count: 1,
             last_failed_at: again
-        }
+        })
     );
+}
+
+/// The purge forgets counts whose latest failure is older than asked, of
+/// usernames with no account and of devices, and keeps those of accounts
+/// (their lockout must hold) and recent ones.
+pub async fn stale_counts_are_purged_but_those_of_accounts(store: StoreUnderTest) {
+    let alice = user("Alice");
+    store.users.insert_user(&alice).await.unwrap();
+    let attempts = &store.attempts;
+    let old = LATER - Duration::days(2);
+    let keys = [
+        username_key("alice"),
+        username_key("ghost"),
+        ThrottleKey::device(&[1; 16]),
+        username_key("recent-ghost"),
+    ];
+    for (key, at) in keys.iter().zip([old, old, old, LATER]) {
+        assert!(
+            attempts
+                .record_failed_attempt_if(key, None, at)
+                .await
+                .unwrap()
+        );
+    }
+    let purged = attempts
+        .delete_stale_attempts(LATER - Duration::DAY)
+        .await
+        .unwrap();
+    assert_eq!(purged, 2);
+    let kept: Vec<bool> = futures_kept(attempts.as_ref(), &keys).await;
+    assert_eq!(kept, [true, false, false, true]);
+}
+
+async fn futures_kept(
+    attempts: &dyn latch_domain::SignInAttemptRepository,
+    keys: &[ThrottleKey],
+) -> Vec<bool> {
+    let mut kept = Vec::new();
+    for key in keys {
+        kept.push(attempts.failed_attempts(key).await.unwrap().is_some());
+    }
+    kept
 }
 
 /// Disabling an account sets its flag (read back by key, by id and with its

@@ -9,12 +9,13 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use latch::HmacDigests;
 use latch_argon2::{Argon2Hasher, Argon2Settings, MIN_MEMORY_KIB};
 use latch_domain::{
     Authenticator, FailedAttempts, InsertUserError, NoEvents, Password, PasswordHash,
     PasswordHasher, Policies, Ports, Session, SessionId, SessionRepository, SessionToken,
-    SignInAttemptRepository, StorageError, TokenSource, User, UserId, UserRepository, Username,
-    UsernameKey,
+    SignInAttemptRepository, StorageError, ThrottleKey, TokenSource, User, UserId, UserRepository,
+    Username, UsernameKey,
 };
 use latch_http::{DEFAULT_MAX_BODY_BYTES, Services, TrustedProxies, WebSettings};
 use latch_memory::MemoryStore;
@@ -156,23 +157,29 @@ impl SessionRepository for CountingStore {
 impl SignInAttemptRepository for CountingStore {
     async fn failed_attempts(
         &self,
-        key: &UsernameKey,
+        key: &ThrottleKey,
     ) -> Result<Option<FailedAttempts>, StorageError> {
         self.inner.failed_attempts(key).await
     }
 
-    async fn record_failed_attempt(
+    async fn record_failed_attempt_if(
         &self,
-        key: &UsernameKey,
+        key: &ThrottleKey,
+        seen: Option<FailedAttempts>,
         at: OffsetDateTime,
-    ) -> Result<FailedAttempts, StorageError> {
-        self.record(Write::Other("record_failed_attempt"));
-        self.inner.record_failed_attempt(key, at).await
+    ) -> Result<bool, StorageError> {
+        self.record(Write::Other("record_failed_attempt_if"));
+        self.inner.record_failed_attempt_if(key, seen, at).await
     }
 
-    async fn clear_failed_attempts(&self, key: &UsernameKey) -> Result<(), StorageError> {
+    async fn clear_failed_attempts(&self, key: &ThrottleKey) -> Result<(), StorageError> {
         self.record(Write::Other("clear_failed_attempts"));
         self.inner.clear_failed_attempts(key).await
+    }
+
+    async fn delete_stale_attempts(&self, before: OffsetDateTime) -> Result<u64, StorageError> {
+        self.record(Write::Other("delete_stale_attempts"));
+        self.inner.delete_stale_attempts(before).await
     }
 }
 
@@ -189,6 +196,10 @@ impl TokenSource for SequentialTokens {
 
     fn user_id(&self) -> UserId {
         UserId::from_random_bytes([200; 16])
+    }
+
+    fn device_nonce(&self) -> [u8; 16] {
+        [201; 16]
     }
 }
 
@@ -223,6 +234,7 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
         clock: Arc::new(clock.clone()),
         tokens: Arc::new(SequentialTokens::default()),
         events: Arc::new(NoEvents),
+        digests: Arc::new(HmacDigests::new(&[7; 32])),
     };
     let auth = Authenticator::new(ports, Policies::default())
         .await

@@ -9,8 +9,11 @@ use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
 
 use super::{
-    caller::{Caller, ClientIp, UserAgent, origin},
-    failures::{hasher_problem, rate_limited, request_errors, storage_problem, throttled_seconds},
+    caller::{Caller, Requester},
+    failures::{
+        hasher_problem, locked_problem, rate_limited, request_errors, storage_problem,
+        throttled_problem,
+    },
     models::{LoginBody, LoginRequest, RegisterRequest, UserEnvelope},
     problem::{Code, Problem},
 };
@@ -88,6 +91,12 @@ pub enum LoginResponse {
         #[oai(header = "Retry-After")]
         u64,
     ),
+    /// So many failed sign-ins for this username from clients it was
+    /// not used from that only a trusted device may sign in
+    /// (`sign_in_locked`): send the `device_token` of an earlier sign-in as
+    /// `X-Device-Token`, or ask the operator to unlock it. No wait helps.
+    #[oai(status = 423, content_type = "application/problem+json")]
+    Locked(Json<Problem>),
     /// The store is unreachable (`storage_unavailable`); try again later.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
@@ -141,12 +150,10 @@ impl From<SignInError> for LoginResponse {
                 Problem::new(Code::InvalidCredentials, "Invalid username or password.").json(),
             ),
             SignInError::Throttled { retry_after } => {
-                let seconds = throttled_seconds(retry_after);
-                let detail = format!(
-                    "Too many failed sign-ins for this username; try again in {seconds} s."
-                );
-                Self::TooManyAttempts(Problem::new(Code::TooManyAttempts, detail).json(), seconds)
+                let (problem, seconds) = throttled_problem(retry_after);
+                Self::TooManyAttempts(problem, seconds)
             }
+            SignInError::Locked => Self::Locked(locked_problem()),
             SignInError::Storage(error) => Self::Unavailable(storage_problem(error)),
             SignInError::Hasher(error) => Self::Unavailable(hasher_problem(error)),
         }
@@ -174,22 +181,17 @@ impl AccountsApi {
     async fn register(
         &self,
         state: Data<&Arc<AppState>>,
-        client: ClientIp,
-        agent: UserAgent,
+        requester: Requester,
         body: Json<RegisterRequest>,
     ) -> RegisterResponse {
-        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_up, &client) {
+        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_up, &requester.client) {
             return RegisterResponse::RateLimited(problem, seconds);
         }
         let RegisterRequest { username, password } = body.0;
         let registered = state
             .services
             .visitors
-            .register(
-                &username,
-                &Password::new(password),
-                &origin(&agent, &client),
-            )
+            .register(&username, &Password::new(password), &requester.origin())
             .await;
         match registered {
             Ok(user) => RegisterResponse::Created(Json((&user).into())),
@@ -202,11 +204,10 @@ impl AccountsApi {
     async fn login(
         &self,
         state: Data<&Arc<AppState>>,
-        client: ClientIp,
-        agent: UserAgent,
+        requester: Requester,
         body: Json<LoginRequest>,
     ) -> LoginResponse {
-        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &client) {
+        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &requester.client) {
             return LoginResponse::TooManyAttempts(problem, seconds);
         }
         let LoginRequest {
@@ -218,12 +219,16 @@ impl AccountsApi {
             username,
             password: Password::new(password),
             remember,
-            origin: origin(&agent, &client),
+            origin: requester.origin(),
             return_to: None,
         };
         match state.services.visitors.sign_in(&credentials, None).await {
-            Ok(SignInOutcome::Complete { sign_in, .. }) => {
-                LoginResponse::SignedIn(Json((&sign_in).into()))
+            Ok(SignInOutcome::Complete {
+                sign_in, device, ..
+            }) => {
+                let mut body = LoginBody::from(&sign_in);
+                body.device_token = Some(device.encode());
+                LoginResponse::SignedIn(Json(body))
             }
             Err(error) => error.into(),
         }
@@ -234,14 +239,13 @@ impl AccountsApi {
     async fn logout(
         &self,
         state: Data<&Arc<AppState>>,
-        client: ClientIp,
-        agent: UserAgent,
+        requester: Requester,
         caller: Caller,
     ) -> LogoutResponse {
         let signed_out = state
             .services
             .visitors
-            .sign_out(&caller.signed_in, &origin(&agent, &client))
+            .sign_out(&caller.signed_in, &requester.origin())
             .await;
         match signed_out {
             Ok(()) => LogoutResponse::LoggedOut,

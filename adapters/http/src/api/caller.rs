@@ -5,7 +5,7 @@
 
 use std::{net::IpAddr, sync::Arc};
 
-use latch_domain::{Channel, Origin, SignedIn};
+use latch_domain::{Channel, DeviceToken, Origin, SignedIn};
 use poem::{FromRequest, Request, RequestBody, Result};
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions,
@@ -37,23 +37,55 @@ impl<'a> FromRequest<'a> for ClientIp {
     }
 }
 
-/// The caller's `User-Agent` header, if it is text.
-pub(crate) struct UserAgent(pub(crate) Option<String>);
+/// Who sends an API request, as the rate limits and the domain see it:
+/// the client's address, user agent and device tokens (`X-Device-Token`,
+/// one or several separated by commas, and for same-origin scripts the
+/// browser's device cookie; malformed ones are skipped, the core checks the
+/// rest).
+pub(crate) struct Requester {
+    /// The client's address.
+    pub(crate) client: ClientIp,
+    user_agent: Option<String>,
+    devices: Vec<DeviceToken>,
+}
 
-impl<'a> FromRequest<'a> for UserAgent {
-    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
-        Ok(Self(req.header("user-agent").map(str::to_owned)))
+impl Requester {
+    /// Where the request comes from, as the domain records it.
+    pub(crate) fn origin(&self) -> Origin {
+        Origin::new(
+            Channel::Api,
+            self.user_agent.as_deref(),
+            self.client.0.map(|ip| ip.to_string()),
+        )
+        .with_devices(self.devices.clone())
     }
 }
 
-/// Where an API request comes from, as the domain records it.
-pub(crate) fn origin(agent: &UserAgent, client: &ClientIp) -> Origin {
-    Origin::new(
-        Channel::Api,
-        agent.0.as_deref(),
-        client.0.map(|ip| ip.to_string()),
-    )
+impl<'a> FromRequest<'a> for Requester {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
+        let state = req
+            .data::<Arc<AppState>>()
+            .ok_or_else(|| refuse(Code::InternalError, "The application state is missing."))?;
+        let mut devices: Vec<DeviceToken> = req
+            .headers()
+            .get_all("x-device-token")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .take(MAX_DEVICE_TOKENS)
+            .filter_map(DeviceToken::parse)
+            .collect();
+        devices.extend(state.cookies.device_tokens(req.cookie()));
+        Ok(Self {
+            client: ClientIp(state.proxies.client_ip(req)),
+            user_agent: req.header("user-agent").map(str::to_owned),
+            devices,
+        })
+    }
 }
+
+/// The most device tokens read from headers.
+const MAX_DEVICE_TOKENS: usize = 5;
 
 /// A signed-in caller: their account and session, and how they proved it.
 pub(crate) struct Caller {

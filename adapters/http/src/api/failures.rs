@@ -52,10 +52,23 @@ pub(super) fn hasher_problem(error: impl std::fmt::Display) -> Json<Problem> {
     .json()
 }
 
-/// The `Retry-After` seconds for a throttled username: the same rounding
-/// as every other `Retry-After` (up, at least one).
-pub(super) fn throttled_seconds(wait: time::Duration) -> u64 {
-    retry_after_seconds(wait.try_into().unwrap_or_default())
+/// A username throttled for `wait` (`too_many_attempts`), and the
+/// `Retry-After` seconds: the same rounding as every other `Retry-After`
+/// (up, at least one).
+pub(super) fn throttled_problem(wait: time::Duration) -> (Json<Problem>, u64) {
+    let seconds = retry_after_seconds(wait.try_into().unwrap_or_default());
+    let detail =
+        format!("Too many failed password checks for this username; try again in {seconds} s.");
+    (Problem::new(Code::TooManyAttempts, detail).json(), seconds)
+}
+
+/// A username locked for untrusted clients (`sign_in_locked`).
+pub(super) fn locked_problem() -> Json<Problem> {
+    Problem::new(
+        Code::SignInLocked,
+        "Too many failed sign-ins for this username from clients it was not used from: only a trusted device (with its X-Device-Token) may sign in, until the operator unlocks it.",
+    )
+    .json()
 }
 
 /// Spends one request of the caller's allowance under `limiter`; when none

@@ -12,8 +12,11 @@ use poem::web::{Data, cookie::CookieJar};
 use poem_openapi::{ApiResponse, OpenApi, param::Path, payload::Json};
 
 use super::{
-    caller::{Caller, ClientIp, UserAgent, origin},
-    failures::{hasher_problem, rate_limited, request_errors, storage_problem},
+    caller::{Caller, Requester},
+    failures::{
+        hasher_problem, locked_problem, rate_limited, request_errors, storage_problem,
+        throttled_problem,
+    },
     models::{
         ChangePasswordRequest, DeleteAccountRequest, EndedSessionsBody, LoginBody, SessionsBody,
         UserEnvelope,
@@ -72,7 +75,8 @@ pub enum ChangePasswordResponse {
     #[oai(status = 422, content_type = "application/problem+json")]
     Invalid(Json<Problem>),
     /// Too many password checks or sign-ins from this client address
-    /// (`rate_limited`); wait `Retry-After` seconds.
+    /// (`rate_limited`), or too many wrong passwords for this username
+    /// (`too_many_attempts`); wait `Retry-After` seconds.
     #[oai(status = 429, content_type = "application/problem+json")]
     RateLimited(
         Json<Problem>,
@@ -80,6 +84,10 @@ pub enum ChangePasswordResponse {
         #[oai(header = "Retry-After")]
         u64,
     ),
+    /// Password checks for this username are locked for untrusted
+    /// clients (`sign_in_locked`), as for a sign-in.
+    #[oai(status = 423, content_type = "application/problem+json")]
+    Locked(Json<Problem>),
     /// The store is unreachable (`storage_unavailable`); try again later.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
@@ -186,7 +194,8 @@ pub enum DeleteAccountResponse {
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
     /// Too many password checks or sign-ins from this client address
-    /// (`rate_limited`); wait `Retry-After` seconds.
+    /// (`rate_limited`), or too many wrong passwords for this username
+    /// (`too_many_attempts`); wait `Retry-After` seconds.
     #[oai(status = 429, content_type = "application/problem+json")]
     RateLimited(
         Json<Problem>,
@@ -194,6 +203,10 @@ pub enum DeleteAccountResponse {
         #[oai(header = "Retry-After")]
         u64,
     ),
+    /// Password checks for this username are locked for untrusted
+    /// clients (`sign_in_locked`), as for a sign-in.
+    #[oai(status = 423, content_type = "application/problem+json")]
+    Locked(Json<Problem>),
     /// The store is unreachable (`storage_unavailable`); try again later.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
@@ -233,6 +246,11 @@ impl From<ChangePasswordError> for ChangePasswordResponse {
                 let fields = [("new_password", error.to_string())];
                 Self::Invalid(Problem::invalid_input(fields).json())
             }
+            ChangePasswordError::Throttled { retry_after } => {
+                let (problem, seconds) = throttled_problem(retry_after);
+                Self::RateLimited(problem, seconds)
+            }
+            ChangePasswordError::Locked => Self::Locked(locked_problem()),
             ChangePasswordError::AccountGone => Self::Unauthorized(account_gone()),
             ChangePasswordError::Storage(error) => Self::Unavailable(storage_problem(error)),
             ChangePasswordError::Hasher(error) => Self::Unavailable(hasher_problem(error)),
@@ -244,6 +262,11 @@ impl From<DeleteAccountError> for DeleteAccountResponse {
     fn from(error: DeleteAccountError) -> Self {
         match error {
             DeleteAccountError::WrongPassword => Self::Forbidden(wrong_password("password")),
+            DeleteAccountError::Throttled { retry_after } => {
+                let (problem, seconds) = throttled_problem(retry_after);
+                Self::RateLimited(problem, seconds)
+            }
+            DeleteAccountError::Locked => Self::Locked(locked_problem()),
             DeleteAccountError::AccountGone => Self::Unauthorized(account_gone()),
             DeleteAccountError::Storage(error) => Self::Unavailable(storage_problem(error)),
             DeleteAccountError::Hasher(error) => Self::Unavailable(hasher_problem(error)),
@@ -276,12 +299,11 @@ impl MeApi {
         &self,
         state: Data<&Arc<AppState>>,
         caller: Caller,
-        client: ClientIp,
-        agent: UserAgent,
+        requester: Requester,
         jar: &CookieJar,
         body: Json<ChangePasswordRequest>,
     ) -> ChangePasswordResponse {
-        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &client) {
+        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &requester.client) {
             return ChangePasswordResponse::RateLimited(problem, seconds);
         }
         let ChangePasswordRequest {
@@ -295,7 +317,7 @@ impl MeApi {
                 &caller.signed_in,
                 &Password::new(current_password),
                 &Password::new(new_password),
-                &origin(&agent, &client),
+                &requester.origin(),
             )
             .await;
         match changed {
@@ -333,8 +355,7 @@ impl MeApi {
         &self,
         state: Data<&Arc<AppState>>,
         caller: Caller,
-        client: ClientIp,
-        agent: UserAgent,
+        requester: Requester,
         jar: &CookieJar,
         /// The session's `id`, from `GET /api/me/sessions`.
         id: Path<String>,
@@ -343,7 +364,7 @@ impl MeApi {
         let ended = state
             .services
             .owners
-            .end_session(&caller.signed_in, &id, &origin(&agent, &client))
+            .end_session(&caller.signed_in, &id, &requester.origin())
             .await;
         match ended {
             Ok(true) => {
@@ -374,13 +395,12 @@ impl MeApi {
         &self,
         state: Data<&Arc<AppState>>,
         caller: Caller,
-        client: ClientIp,
-        agent: UserAgent,
+        requester: Requester,
     ) -> EndOtherSessionsResponse {
         let ended = state
             .services
             .owners
-            .end_other_sessions(&caller.signed_in, &origin(&agent, &client))
+            .end_other_sessions(&caller.signed_in, &requester.origin())
             .await;
         match ended {
             Ok(ended) => EndOtherSessionsResponse::Ended(Json(EndedSessionsBody { ended })),
@@ -396,19 +416,18 @@ impl MeApi {
         &self,
         state: Data<&Arc<AppState>>,
         caller: Caller,
-        client: ClientIp,
-        agent: UserAgent,
+        requester: Requester,
         jar: &CookieJar,
         body: Json<DeleteAccountRequest>,
     ) -> DeleteAccountResponse {
-        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &client) {
+        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &requester.client) {
             return DeleteAccountResponse::RateLimited(problem, seconds);
         }
         let password = Password::new(body.0.password);
         let deleted = state
             .services
             .owners
-            .delete_account(&caller.signed_in, &password, &origin(&agent, &client))
+            .delete_account(&caller.signed_in, &password, &requester.origin())
             .await;
         match deleted {
             Ok(()) => {

@@ -76,6 +76,12 @@ pub struct LoginBody {
     pub expires_at: OffsetDateTime,
     /// The account signed in.
     pub user: UserBody,
+    /// After a sign-in: this client's device token for the account. Keep
+    /// it, and send it as `X-Device-Token` when signing in or re-entering
+    /// the password: a trusted device is not locked out by other people's
+    /// wrong guesses.
+    #[oai(skip_serializing_if_is_none)]
+    pub device_token: Option<String>,
 }
 
 impl From<&SignIn> for LoginBody {
@@ -85,6 +91,7 @@ impl From<&SignIn> for LoginBody {
             token_type: "Bearer".to_owned(),
             expires_at: sign_in.session.expires_at,
             user: (&sign_in.user).into(),
+            device_token: None,
         }
     }
 }

@@ -52,6 +52,7 @@ pub(crate) enum Code {
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyAttempts,
+    SignInLocked,
     RateLimited,
     StorageUnavailable,
     TemporarilyUnavailable,
@@ -74,6 +75,7 @@ impl Code {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyAttempts => "too_many_attempts",
+            Self::SignInLocked => "sign_in_locked",
             Self::RateLimited => "rate_limited",
             Self::StorageUnavailable => "storage_unavailable",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
@@ -96,6 +98,7 @@ impl Code {
             Self::StorageUnavailable | Self::TemporarilyUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            Self::SignInLocked => StatusCode::LOCKED,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

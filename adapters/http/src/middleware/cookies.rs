@@ -1,9 +1,10 @@
 //! The cookies Latch sets: the session, the CSRF secret (made and checked
-//! by [`super::csrf`]) and one-time flash messages.
+//! by [`super::csrf`]), the browser's device tokens, and one-time flash
+//! messages.
 
 use std::time::Duration;
 
-use latch_domain::{SessionToken, SignIn};
+use latch_domain::{DeviceToken, SessionToken, SignIn};
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
 
 /// Messages shown once, on the page after a redirect. The cookie carries
@@ -61,6 +62,13 @@ impl Flash {
         }
     }
 }
+
+/// How many accounts' device tokens one browser keeps.
+const MAX_DEVICE_TOKENS: usize = 5;
+/// Between device tokens in their cookie (never in URL-safe base64).
+const DEVICE_SEPARATOR: &str = ".";
+/// How long a browser keeps its device tokens.
+const DEVICE_COOKIE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
 /// Names and attributes of Latch's cookies.
 #[derive(Debug, Clone)]
@@ -122,6 +130,41 @@ impl CookiePolicy {
                 lifetime.whole_seconds().max(0).unsigned_abs(),
             ));
         }
+        jar.add(cookie);
+    }
+
+    fn device_cookie_name(&self) -> &'static str {
+        self.name("latch_device", "__Host-latch_device")
+    }
+
+    /// The device tokens the browser holds (one per account it signed in
+    /// to here, newest first); malformed ones are skipped.
+    pub(crate) fn device_tokens(&self, jar: &CookieJar) -> Vec<DeviceToken> {
+        jar.get(self.device_cookie_name())
+            .map(|cookie| {
+                cookie
+                    .value_str()
+                    .split(DEVICE_SEPARATOR)
+                    .take(MAX_DEVICE_TOKENS)
+                    .filter_map(DeviceToken::parse)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Keeps `device` first among the browser's device tokens, for a year;
+    /// the oldest beyond [`MAX_DEVICE_TOKENS`] are dropped.
+    pub(crate) fn set_device(&self, jar: &CookieJar, device: &DeviceToken) {
+        let mut tokens = vec![device.clone()];
+        tokens.extend(
+            self.device_tokens(jar)
+                .into_iter()
+                .filter(|held| held != device)
+                .take(MAX_DEVICE_TOKENS - 1),
+        );
+        let value: Vec<String> = tokens.iter().map(DeviceToken::encode).collect();
+        let mut cookie = self.cookie(self.device_cookie_name(), &value.join(DEVICE_SEPARATOR));
+        cookie.set_max_age(DEVICE_COOKIE_LIFETIME);
         jar.add(cookie);
     }
 

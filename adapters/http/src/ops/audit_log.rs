@@ -18,6 +18,7 @@ impl Events for AuditLog {
         let channel = event.channel.as_str();
         let username_key = event.username_key.as_ref().map(|key| key.as_str());
         let session = event.session.as_deref();
+        let username_digest = event.username_digest.as_deref();
         let message = message(event.kind, event.channel);
         match event.kind {
             EventKind::SignInThrottled { retry_after } => tracing::warn!(
@@ -45,7 +46,17 @@ impl Events for AuditLog {
                     "{message}"
                 );
             }
-            _ => tracing::info!(event = name, channel, username_key, session, "{message}"),
+            EventKind::SignInLocked => {
+                tracing::warn!(event = name, channel, username_key, "{message}");
+            }
+            _ => tracing::info!(
+                event = name,
+                channel,
+                username_key,
+                username_digest,
+                session,
+                "{message}"
+            ),
         }
     }
 }
@@ -59,6 +70,9 @@ fn message(kind: EventKind, channel: Channel) -> &'static str {
         EventKind::SignInSucceeded => "signed in",
         EventKind::SignInFailed => "invalid username or password",
         EventKind::SignInThrottled { .. } => "too many failed sign-ins",
+        EventKind::SignInLocked => {
+            "sign-in from an untrusted client refused: the username is locked for them"
+        }
         EventKind::SignedOut => "signed out",
         EventKind::PasswordChanged => "password changed; every other session ended",
         EventKind::PasswordCheckFailed { .. } => "wrong password for a signed-in account",

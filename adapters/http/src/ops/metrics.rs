@@ -92,7 +92,7 @@ impl Events for Metrics {
         let outcome = match event.kind {
             EventKind::SignInSucceeded => SignIn::Succeeded,
             EventKind::SignInFailed => SignIn::Failed,
-            EventKind::SignInThrottled { .. } => SignIn::Throttled,
+            EventKind::SignInThrottled { .. } | EventKind::SignInLocked => SignIn::Throttled,
             _ => return,
         };
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);

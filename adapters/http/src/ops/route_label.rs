@@ -198,6 +198,7 @@ mod tests {
             clock: Arc::new(clock),
             tokens: Arc::new(tokens),
             events: Arc::new(NoEvents),
+            digests: Arc::new(crate::tests::fixture::FixedDigests),
         };
         let auth = Authenticator::new(ports, Policies::default())
             .await

@@ -70,8 +70,13 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Re
     };
     let previous = ui.state.cookies.session_token(ui.jar);
     match ui.visitors().sign_in(&credentials, previous.as_ref()).await {
-        Ok(SignInOutcome::Complete { sign_in, return_to }) => {
+        Ok(SignInOutcome::Complete {
+            sign_in,
+            return_to,
+            device,
+        }) => {
             ui.state.cookies.set_session(ui.jar, &sign_in);
+            ui.state.cookies.set_device(ui.jar, &device);
             ui.state.cookies.rotate_csrf(ui.jar);
             ui.state.cookies.set_flash(ui.jar, Flash::SignedIn);
             Ok(see_other(
@@ -98,10 +103,24 @@ fn refused(ui: &Ui<'_>, credentials: Credentials, error: SignInError) -> Result<
             };
             render_form(ui, StatusCode::UNAUTHORIZED, form, message)
         }
+        // Waiting will not help: the page says what will.
+        SignInError::Locked => {
+            let form = Filled {
+                username: credentials.username,
+                next: credentials
+                    .return_to
+                    .map(|target| target.as_str().to_owned()),
+                remember: credentials.remember,
+            };
+            render_form(ui, StatusCode::FORBIDDEN, form, Some(LOCKED.to_owned()))
+        }
         SignInError::Storage(error) => Err(store_unavailable(error)),
         SignInError::Hasher(error) => Err(hasher_unavailable(error)),
     }
 }
+
+/// What a person locked out from an untrusted browser is told.
+pub(crate) const LOCKED: &str = "There were too many failed sign-ins to this account from browsers it has not been used in, so it can only be signed in to from a browser you have signed in with before. An operator can unlock it (latch user unlock).";
 
 /// What the form is re-shown with.
 struct Filled {

@@ -112,6 +112,19 @@ impl Ui<'_> {
             self.user_agent,
             self.client_ip.map(|ip| ip.to_string()),
         )
+        .with_devices(self.state.cookies.device_tokens(self.jar))
+    }
+
+    /// The `429` form for a password check throttled for `retry_after`:
+    /// the page, with the wait in `Retry-After`.
+    fn throttled(&self, page: Result<Response>, retry_after: time::Duration) -> Result<Response> {
+        page.map(|mut response| {
+            let seconds = retry_after_seconds(retry_after.try_into().unwrap_or_default());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+            response
+        })
     }
 
     /// Spends one request of this client's allowance under `limiter`; when
@@ -147,6 +160,12 @@ impl Ui<'_> {
             .map_err(internal_error)?;
         Ok(html_response(status, html))
     }
+}
+
+/// What a form says when its password check is throttled.
+pub(crate) fn throttled_message(retry_after: time::Duration) -> String {
+    let seconds = retry_after_seconds(retry_after.try_into().unwrap_or_default());
+    format!("Too many wrong passwords for this account. Try again in {seconds} seconds.")
 }
 
 /// An HTML response that no cache keeps (pages show who is signed in).

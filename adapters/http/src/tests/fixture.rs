@@ -181,7 +181,18 @@ impl Mocks {
 
     /// Builds the service over these mocks and the web endpoint over it,
     /// every request coming from `peer`.
-    pub(super) async fn serve_from(self, peer: &str, settings: WebSettings) -> Client {
+    pub(super) async fn serve_from(mut self, peer: &str, settings: WebSettings) -> Client {
+        // After a test's own expectations: no failures counted yet, a
+        // counted attempt lands, and a right password clears its count.
+        self.attempts
+            .expect_failed_attempts()
+            .returning(|_| Ok(None));
+        self.attempts
+            .expect_record_failed_attempt_if()
+            .returning(|_, _, _| Ok(true));
+        self.attempts
+            .expect_clear_failed_attempts()
+            .returning(|_| Ok(()));
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
         let mut tokens = MockTokenSource::new();
@@ -191,6 +202,7 @@ impl Mocks {
         tokens
             .expect_user_id()
             .returning(|| UserId::from_random_bytes([2; 16]));
+        tokens.expect_device_nonce().return_const([3; 16]);
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
@@ -199,6 +211,7 @@ impl Mocks {
             clock: Arc::new(clock),
             tokens: Arc::new(tokens),
             events: Arc::new(NoEvents),
+            digests: Arc::new(FixedDigests),
         };
         let auth = Authenticator::new(ports, Policies::default())
             .await
@@ -460,5 +473,15 @@ impl Browser {
         self.request(client, http::Method::POST, path)
             .content_type("application/x-www-form-urlencoded")
             .body(serde_urlencoded::to_string(&fields).expect("a form"))
+    }
+}
+
+/// The server's keyed digest, stood in for by one that ignores its input:
+/// these tests present no device tokens.
+pub(crate) struct FixedDigests;
+
+impl latch_domain::KeyedDigest for FixedDigests {
+    fn digest(&self, _purpose: &str, _message: &[u8]) -> [u8; 32] {
+        [5; 32]
     }
 }

@@ -2,5 +2,5 @@
 //! of every operation of the JSON API and of every page.
 
 mod api;
-mod fixture;
+pub(crate) mod fixture;
 mod pages;

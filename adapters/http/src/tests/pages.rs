@@ -182,13 +182,8 @@ fn wrong_sign_ins(mocks: &mut Mocks) {
     wrong_passwords(mocks);
     mocks
         .attempts
-        .expect_record_failed_attempt()
-        .returning(|_, at| {
-            Ok(FailedAttempts {
-                count: 1,
-                last_failed_at: at,
-            })
-        });
+        .expect_record_failed_attempt_if()
+        .returning(|_, _, _| Ok(true));
 }
 
 /// Alice's username is throttled after many failures in a row: only the

@@ -261,7 +261,7 @@ async fn a_disabled_accounts_session_is_dead_and_deleted() {
 
 #[tokio::test]
 async fn a_disabled_account_cannot_sign_in_even_with_the_right_password() {
-    let mut fx = Fixture::new().with_no_failures().counting_failures();
+    let mut fx = Fixture::new();
     fx.users.expect_user_by_key().returning(|_| {
         let mut user = alice();
         user.disabled = true;
@@ -285,7 +285,7 @@ async fn a_disabled_account_cannot_sign_in_even_with_the_right_password() {
 
 #[tokio::test]
 async fn a_session_keeps_where_its_sign_in_came_from() {
-    let mut fx = Fixture::new().with_no_failures();
+    let mut fx = Fixture::new();
     fx.users
         .expect_user_by_key()
         .returning(|_| Ok(Some(alice())));
@@ -312,14 +312,11 @@ async fn a_session_keeps_where_its_sign_in_came_from() {
 
 #[tokio::test]
 async fn unlocking_clears_the_failures_of_the_normalised_username() {
-    let mut fx = Fixture::new();
-    fx.attempts
-        .expect_clear_failed_attempts()
-        .withf(|key| key.as_str() == "alice")
-        .times(1)
-        .returning(|_| Ok(()));
+    let fx = Fixture::new();
+    fx.attempts.set_for("alice", 100, NOW);
     let auth = fx.build().await;
     auth.auth.operators().unlock(" Alice ").await.unwrap();
+    assert_eq!(auth.attempts.of("alice"), None);
     let events = auth.events();
     assert_eq!(auth.event_names(), ["sign_in_failures_cleared"]);
     assert_eq!(
@@ -329,7 +326,7 @@ async fn unlocking_clears_the_failures_of_the_normalised_username() {
 }
 
 #[tokio::test]
-async fn purging_deletes_sessions_expired_now_and_reports_store_failures() {
+async fn purging_deletes_expired_sessions_and_stale_failure_counts_and_reports_store_failures() {
     let mut fx = Fixture::new();
     fx.sessions
         .expect_delete_expired_sessions()
@@ -339,20 +336,19 @@ async fn purging_deletes_sessions_expired_now_and_reports_store_failures() {
     fx.sessions
         .expect_delete_expired_sessions()
         .returning(|_| Err(storage_down()));
+    // A count of a day and a second ago is stale; one of a minute ago is not.
+    fx.attempts
+        .set_for("ghost", 3, NOW - Duration::DAY - Duration::SECOND);
+    fx.attempts.set_for("recent", 3, NOW - Duration::MINUTE);
     let auth = fx.build().await;
     assert_eq!(
-        auth.auth
-            .operators()
-            .purge_expired_sessions()
-            .await
-            .unwrap(),
-        4
+        auth.auth.operators().purge_expired().await.unwrap(),
+        Purged {
+            sessions: 4,
+            failure_counts: 1
+        }
     );
-    assert!(
-        auth.auth
-            .operators()
-            .purge_expired_sessions()
-            .await
-            .is_err()
-    );
+    assert_eq!(auth.attempts.of("ghost"), None);
+    assert!(auth.attempts.of("recent").is_some());
+    assert!(auth.auth.operators().purge_expired().await.is_err());
 }

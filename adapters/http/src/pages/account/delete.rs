@@ -8,7 +8,9 @@ use serde::Deserialize;
 use crate::{
     middleware::cookies::Flash,
     pages::{
-        Ui, hasher_unavailable, see_other, store_unavailable,
+        Ui, hasher_unavailable,
+        login::LOCKED,
+        see_other, store_unavailable, throttled_message,
         views::{DeleteAccountView, Page},
     },
     session::Member,
@@ -60,6 +62,19 @@ fn refused(ui: &Ui<'_>, error: DeleteAccountError) -> Result<Response> {
         DeleteAccountError::WrongPassword => {
             let form = DeleteAccountView {
                 password_error: Some("Your password is wrong.".to_owned()),
+            };
+            ui.render(StatusCode::FORBIDDEN, Page::DeleteAccount(&form))
+        }
+        DeleteAccountError::Throttled { retry_after } => {
+            let form = DeleteAccountView {
+                password_error: Some(throttled_message(retry_after)),
+            };
+            let answer = ui.render(StatusCode::TOO_MANY_REQUESTS, Page::DeleteAccount(&form));
+            ui.throttled(answer, retry_after)
+        }
+        DeleteAccountError::Locked => {
+            let form = DeleteAccountView {
+                password_error: Some(LOCKED.to_owned()),
             };
             ui.render(StatusCode::FORBIDDEN, Page::DeleteAccount(&form))
         }

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use crate::{
     middleware::cookies::Flash,
     pages::{
-        Ui, hasher_unavailable, see_other, store_unavailable,
+        Ui, hasher_unavailable,
+        login::LOCKED,
+        see_other, store_unavailable, throttled_message,
         views::{Page, PasswordChangeView},
     },
     session::Member,
@@ -65,6 +67,21 @@ fn refused(ui: &Ui<'_>, error: ChangePasswordError) -> Result<Response> {
             StatusCode::FORBIDDEN,
             PasswordChangeView {
                 current_password_error: Some("Your current password is wrong.".to_owned()),
+                ..PasswordChangeView::default()
+            },
+        ),
+        ChangePasswordError::Throttled { retry_after } => {
+            let form = PasswordChangeView {
+                current_password_error: Some(throttled_message(retry_after)),
+                ..PasswordChangeView::default()
+            };
+            let answer = render_form(ui, StatusCode::TOO_MANY_REQUESTS, form);
+            return ui.throttled(answer, retry_after);
+        }
+        ChangePasswordError::Locked => (
+            StatusCode::FORBIDDEN,
+            PasswordChangeView {
+                current_password_error: Some(LOCKED.to_owned()),
                 ..PasswordChangeView::default()
             },
         ),
