@@ -4,6 +4,7 @@
 mod attempts;
 mod columns;
 mod error;
+mod files;
 mod health;
 mod migrations;
 mod sessions;

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::{
     error::{SqliteStoreError, storage},
-    migrations,
+    files, migrations,
 };
 
 /// How long a write waits for another connection's write lock before giving up.
@@ -56,7 +56,10 @@ struct Connections {
 impl SqliteStore {
     /// Opens the database at `path` with `read_connections` connections for
     /// reads (at least one) and one for writes, creating its directory and
-    /// the file on first run and bringing its schema up to date.
+    /// the file on first run and bringing its schema up to date. What it
+    /// creates is private to this account (on Unix: directories `0700`, the
+    /// files `0600`); an existing directory or file open to group or others
+    /// gets a warning in the log.
     ///
     /// The file is in WAL mode with `synchronous=NORMAL` and foreign keys on;
     /// writes wait up to five seconds for another process's write lock.
@@ -68,14 +71,8 @@ impl SqliteStore {
     }
 
     fn open_blocking(path: &Path, read_connections: u32) -> Result<Self, StorageError> {
-        if let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(directory).map_err(|source| {
-                SqliteStoreError::CreateDirectory {
-                    path: directory.to_owned(),
-                    source,
-                }
-            })?;
-        }
+        files::create_private(path)?;
+        files::warn_if_open_to_others(path);
         let mut writer = connect(path, WRITE_BUSY_TIMEOUT)?;
         let journal_mode: String = writer
             .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))

@@ -224,3 +224,30 @@ async fn reads_go_on_while_another_process_holds_the_write_lock() {
     intruder.execute_batch("COMMIT").unwrap();
     assert_eq!(store.user_by_key(key).await.unwrap(), None);
 }
+
+/// The permission bits of `path`, in octal.
+#[cfg(unix)]
+fn mode_of(path: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    format!(
+        "{:04o}",
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    )
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_directories_it_creates_are_0700_and_the_database_files_0600() {
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("nested/data");
+    let path = data.join("latch.db");
+    let store = SqliteStore::open(&path, 2).await.unwrap();
+    store.insert_user(&alice()).await.unwrap();
+    // Under the usual umask (0022) SQLite alone makes them 0755 and 0644.
+    assert_eq!(mode_of(&dir.path().join("nested")), "0700", "nested");
+    assert_eq!(mode_of(&data), "0700", "the data directory");
+    for file in ["latch.db", "latch.db-wal", "latch.db-shm"] {
+        assert_eq!(mode_of(&data.join(file)), "0600", "{file}");
+    }
+    store.close().await;
+}
