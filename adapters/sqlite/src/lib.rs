@@ -12,7 +12,7 @@ mod statements;
 mod store;
 mod users;
 
-pub use store::SqliteStore;
+pub use store::{SqliteOptions, SqliteStore, Synchronous};
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use rusqlite::{Connection, types::ValueRef};
 use tempfile::TempDir;
 use time::{Duration, OffsetDateTime};
 
-use crate::{SqliteStore, migrations};
+use crate::{SqliteOptions, SqliteStore, Synchronous, migrations};
 
 /// A setting of one of the store's connections, as text.
 fn pragma(connection: &Connection, name: &str) -> String {
@@ -64,16 +64,37 @@ async fn the_first_run_creates_directory_and_file_with_the_right_settings() {
         .unwrap();
     assert_eq!(writer[0], "wal");
     assert_eq!(writer[1], "1");
-    assert_eq!(writer[2], "1", "NORMAL");
+    assert_eq!(writer[2], "2", "FULL");
     assert_eq!(writer[3], "5000");
     assert_eq!(writer[4], migrations::latest().to_string());
     let readers = store.on_every_reader(|connection| {
-        ["journal_mode", "query_only", "busy_timeout"].map(|name| pragma(connection, name))
+        ["journal_mode", "query_only", "busy_timeout", "synchronous"]
+            .map(|name| pragma(connection, name))
     });
     assert_eq!(readers.len(), 2);
     for reader in readers {
-        assert_eq!(reader, ["wal", "1", "250"]);
+        assert_eq!(reader, ["wal", "1", "250", "2"]);
     }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn synchronous_normal_is_set_on_every_connection() {
+    let dir = TempDir::new().unwrap();
+    let options = SqliteOptions {
+        read_connections: 3,
+        synchronous: Synchronous::Normal,
+    };
+    let store = SqliteStore::open_with(&dir.path().join("latch.db"), options)
+        .await
+        .unwrap();
+    let writer = store
+        .write(|connection| Ok(pragma(connection, "synchronous")))
+        .await
+        .unwrap();
+    assert_eq!(writer, "1", "NORMAL");
+    let readers = store.on_every_reader(|connection| pragma(connection, "synchronous"));
+    assert_eq!(readers, ["1", "1", "1"]);
     store.close().await;
 }
 
