@@ -6,11 +6,12 @@
 //! own.
 
 mod accounts;
+mod export;
 mod serve;
 
 use std::{
     fs::File,
-    io::{BufReader, BufWriter, IsTerminal},
+    io::{BufReader, IsTerminal},
     path::PathBuf,
     process::ExitCode,
 };
@@ -22,7 +23,7 @@ use crate::{
     Settings,
     settings::{LogFormat, LogSettings},
     store::Store,
-    transfer::{self, TransferError},
+    transfer,
 };
 
 /// User authentication for the web. Settings come from config/*.toml and
@@ -43,9 +44,16 @@ enum Command {
     /// Write every account of the configured store (with its password hash,
     /// never a password) to FILE as JSON Lines.
     Export {
-        /// The file to write; it is replaced if it exists.
+        /// The file to write, `-` for standard output. It is created
+        /// readable and writable by its owner only (0600); an existing file
+        /// or symbolic link is refused unless --force.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Replace an existing FILE. A symbolic link is never written
+        /// through: the link itself is replaced by the new file, and what it
+        /// pointed to is left as it was.
+        #[arg(long)]
+        force: bool,
     },
     /// Manage accounts: create, list, disable, enable, delete, unlock, and
     /// see or end their sessions.
@@ -74,33 +82,11 @@ impl Cli {
         init_logging(&settings.log);
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve::serve(settings).await,
-            Command::Export { out } => export(&settings, out).await,
+            Command::Export { out, force } => export::export(&settings, out, force).await,
             Command::Import { input } => import(&settings, input).await,
             Command::User(command) => accounts::user(&settings, command).await,
             Command::Sessions(command) => accounts::sessions(&settings, command).await,
         }
-    }
-}
-
-async fn export(settings: &Settings, path: PathBuf) -> ExitCode {
-    let store = match Store::open(settings).await {
-        Ok(store) => store,
-        Err(error) => return fail(&error),
-    };
-    let written = match File::create(&path) {
-        Ok(file) => {
-            let mut out = BufWriter::new(file);
-            transfer::export_users(store.users().as_ref(), &mut out).await
-        }
-        Err(error) => Err(TransferError::Io(error)),
-    };
-    store.close().await;
-    match written {
-        Ok(count) => {
-            eprintln!("latch: exported {count} accounts to {}", path.display());
-            ExitCode::SUCCESS
-        }
-        Err(error) => fail(&format!("export to {} failed: {error}", path.display())),
     }
 }
 

@@ -9,6 +9,7 @@ use latch_argon2::Argon2Settings;
 use latch_domain::{PasswordPolicy, SessionPolicy, session::MAX_REMEMBER_LIFETIME};
 use latch_http::{IpNetwork, RateLimit, TrustedProxies};
 use latch_mongodb::MongoSettings;
+use latch_sqlite::Synchronous;
 use serde::Deserialize;
 use time::Duration;
 
@@ -80,8 +81,16 @@ struct RawServer {
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     backend: Backend,
-    sqlite: SqliteSettings,
+    sqlite: RawSqlite,
     mongodb: RawMongodb,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSqlite {
+    path: PathBuf,
+    max_connections: u32,
+    synchronous: String,
 }
 
 #[derive(Deserialize)]
@@ -118,13 +127,14 @@ struct RawArgon2 {
 }
 
 /// The SQLite store's settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct SqliteSettings {
     /// The database file.
     pub path: PathBuf,
     /// Connections for reads (writes have one more).
     pub max_connections: u32,
+    /// When a commit waits for the disk.
+    pub synchronous: Synchronous,
 }
 
 /// Logging settings.
@@ -301,9 +311,7 @@ impl RawSettings {
                 "server.max_body_bytes must be between 1024 and 1048576",
             ));
         }
-        if self.storage.sqlite.max_connections == 0 {
-            return Err(invalid("storage.sqlite.max_connections must be at least 1"));
-        }
+        let sqlite = check_sqlite(self.storage.sqlite)?;
         let mongodb = check_mongodb(self.storage.mongodb)?;
         let absolute_lifetime =
             parse_duration("session.absolute_lifetime", &self.session.absolute_lifetime)?;
@@ -366,7 +374,7 @@ impl RawSettings {
             secret_key,
             max_body_bytes: self.server.max_body_bytes,
             backend: self.storage.backend,
-            sqlite: self.storage.sqlite,
+            sqlite,
             mongodb,
             cookie_secure: self.session.cookie_secure,
             session: SessionPolicy {
@@ -384,6 +392,26 @@ impl RawSettings {
             metrics: self.metrics,
         })
     }
+}
+
+fn check_sqlite(raw: RawSqlite) -> Result<SqliteSettings, SettingsError> {
+    if raw.max_connections == 0 {
+        return Err(invalid("storage.sqlite.max_connections must be at least 1"));
+    }
+    let synchronous = match raw.synchronous.as_str() {
+        "full" => Synchronous::Full,
+        "normal" => Synchronous::Normal,
+        other => {
+            return Err(invalid(format!(
+                "storage.sqlite.synchronous must be \"full\" or \"normal\", not {other:?}"
+            )));
+        }
+    };
+    Ok(SqliteSettings {
+        path: raw.path,
+        max_connections: raw.max_connections,
+        synchronous,
+    })
 }
 
 fn check_mongodb(raw: RawMongodb) -> Result<MongoSettings, SettingsError> {
@@ -474,6 +502,7 @@ mod tests {
         assert_eq!(settings.listen.to_string(), "127.0.0.1:8000");
         assert_eq!(settings.backend, Backend::Sqlite);
         assert_eq!(settings.sqlite.path, PathBuf::from("data/latch.db"));
+        assert_eq!(settings.sqlite.synchronous, Synchronous::Full);
         assert_eq!(settings.mongodb.uri, "mongodb://127.0.0.1:27017");
         assert_eq!(settings.mongodb.database, "latch");
         assert_eq!(settings.mongodb.timeout, std::time::Duration::from_secs(5));
@@ -503,6 +532,8 @@ mod tests {
         assert_eq!(settings.backend, Backend::Memory);
         assert_eq!(settings.password.min_length(), 12);
         assert_eq!(settings.session.absolute_lifetime, Duration::minutes(90));
+        let lowered = load(None, &[("LATCH__STORAGE__SQLITE__SYNCHRONOUS", "normal")]).unwrap();
+        assert_eq!(lowered.sqlite.synchronous, Synchronous::Normal);
     }
 
     #[test]
@@ -523,6 +554,10 @@ mod tests {
             error_of(&[("LATCH__SESSION__IDLE_TIMEOUT", "0m")]).contains("session.idle_timeout")
         );
         assert!(error_of(&[("LATCH__LOG__LEVEL", "loud=[")]).contains("log.level"));
+        assert!(
+            error_of(&[("LATCH__STORAGE__SQLITE__SYNCHRONOUS", "off")])
+                .contains("storage.sqlite.synchronous")
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use latch_domain::{
 };
 use latch_memory::MemoryStore;
 use latch_mongodb::MongoStore;
-use latch_sqlite::SqliteStore;
+use latch_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::{Backend, Settings, StartupError};
 
@@ -32,7 +32,11 @@ impl Store {
         match settings.backend {
             Backend::Sqlite => {
                 let path = &settings.sqlite.path;
-                let store = SqliteStore::open(path, settings.sqlite.max_connections)
+                let options = SqliteOptions {
+                    read_connections: settings.sqlite.max_connections,
+                    synchronous: settings.sqlite.synchronous,
+                };
+                let store = SqliteStore::open_with(path, options)
                     .await
                     .map_err(|source| {
                         StartupError::Store(Box::new(SqliteFileError {

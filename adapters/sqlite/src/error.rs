@@ -14,6 +14,13 @@ pub(crate) enum SqliteStoreError {
         #[source]
         source: io::Error,
     },
+    /// The database file could not be created.
+    #[error("cannot create the database file {path}")]
+    CreateFile {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     /// The file could not be put in WAL mode (it answered with this mode).
     #[error("the database cannot use WAL mode (it is in {0} mode)")]
     NoWal(String),

@@ -4,6 +4,7 @@
 mod attempts;
 mod columns;
 mod error;
+mod files;
 mod health;
 mod migrations;
 mod sessions;
@@ -11,7 +12,7 @@ mod statements;
 mod store;
 mod users;
 
-pub use store::SqliteStore;
+pub use store::{SqliteOptions, SqliteStore, Synchronous};
 
 #[cfg(test)]
 mod tests;

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::{
     error::{SqliteStoreError, storage},
-    migrations,
+    files, migrations,
 };
 
 /// How long a write waits for another connection's write lock before giving up.
@@ -35,6 +35,39 @@ const READ_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// Prepared statements kept per connection: more than this adapter has.
 const STATEMENT_CACHE: usize = 32;
+
+/// When a commit waits for the disk: SQLite's `synchronous` setting, the same
+/// on every connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// The write-ahead log reaches the disk at every commit, so a commit
+    /// (a sign-up, a password change, an ended session) survives a power
+    /// cut. The default.
+    #[default]
+    Full,
+    /// The log reaches the disk only at checkpoints: cheaper commits and
+    /// never a corrupt file, but a power cut can undo the last commits.
+    Normal,
+}
+
+impl Synchronous {
+    /// The value of `PRAGMA synchronous`.
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Normal => "NORMAL",
+        }
+    }
+}
+
+/// How [`SqliteStore::open_with`] opens the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Connections for reads (at least one); writes have one more.
+    pub read_connections: u32,
+    /// When a commit waits for the disk.
+    pub synchronous: Synchronous,
+}
 
 /// Accounts and sessions in an SQLite file. Clones share the connections.
 #[derive(Debug, Clone)]
@@ -55,28 +88,35 @@ struct Connections {
 
 impl SqliteStore {
     /// Opens the database at `path` with `read_connections` connections for
-    /// reads (at least one) and one for writes, creating its directory and
-    /// the file on first run and bringing its schema up to date.
-    ///
-    /// The file is in WAL mode with `synchronous=NORMAL` and foreign keys on;
-    /// writes wait up to five seconds for another process's write lock.
+    /// reads (at least one) and one for writes, and `synchronous=FULL`; as
+    /// [`open_with`](Self::open_with) does.
     pub async fn open(path: &Path, read_connections: u32) -> Result<Self, StorageError> {
+        let options = SqliteOptions {
+            read_connections,
+            synchronous: Synchronous::Full,
+        };
+        Self::open_with(path, options).await
+    }
+
+    /// Opens the database at `path` as `options` say, creating its directory
+    /// and the file on first run and bringing its schema up to date. What it
+    /// creates is private to this account (on Unix: directories `0700`, the
+    /// files `0600`); an existing directory or file open to group or others
+    /// gets a warning in the log.
+    ///
+    /// The file is in WAL mode with foreign keys on; writes wait up to five
+    /// seconds for another process's write lock.
+    pub async fn open_with(path: &Path, options: SqliteOptions) -> Result<Self, StorageError> {
         let path = path.to_owned();
-        tokio::task::spawn_blocking(move || Self::open_blocking(&path, read_connections))
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path, options))
             .await
             .map_err(StorageError::new)?
     }
 
-    fn open_blocking(path: &Path, read_connections: u32) -> Result<Self, StorageError> {
-        if let Some(directory) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(directory).map_err(|source| {
-                SqliteStoreError::CreateDirectory {
-                    path: directory.to_owned(),
-                    source,
-                }
-            })?;
-        }
-        let mut writer = connect(path, WRITE_BUSY_TIMEOUT)?;
+    fn open_blocking(path: &Path, options: SqliteOptions) -> Result<Self, StorageError> {
+        files::create_private(path)?;
+        files::warn_if_open_to_others(path);
+        let mut writer = connect(path, WRITE_BUSY_TIMEOUT, options.synchronous)?;
         let journal_mode: String = writer
             .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
             .map_err(storage)?;
@@ -84,15 +124,12 @@ impl SqliteStore {
             return Err(SqliteStoreError::NoWal(journal_mode).into());
         }
         writer
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(storage)?;
-        writer
             .pragma_update(None, "foreign_keys", true)
             .map_err(storage)?;
         migrations::apply(&mut writer)?;
-        let readers = (0..read_connections.max(1))
+        let readers = (0..options.read_connections.max(1))
             .map(|_| {
-                let reader = connect(path, READ_BUSY_TIMEOUT)?;
+                let reader = connect(path, READ_BUSY_TIMEOUT, options.synchronous)?;
                 reader
                     .pragma_update(None, "query_only", true)
                     .map_err(storage)?;
@@ -167,14 +204,21 @@ impl SqliteStore {
     }
 }
 
-/// Opens one connection that reuses up to [`STATEMENT_CACHE`] prepared
-/// statements.
-fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection, StorageError> {
+/// Opens one connection that commits as `synchronous` says and reuses up to
+/// [`STATEMENT_CACHE`] prepared statements.
+fn connect(
+    path: &Path,
+    busy_timeout: Duration,
+    synchronous: Synchronous,
+) -> Result<Connection, StorageError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags).map_err(storage)?;
     connection.busy_timeout(busy_timeout).map_err(storage)?;
+    connection
+        .pragma_update(None, "synchronous", synchronous.pragma())
+        .map_err(storage)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }

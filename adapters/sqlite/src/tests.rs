@@ -9,7 +9,7 @@ use rusqlite::{Connection, types::ValueRef};
 use tempfile::TempDir;
 use time::{Duration, OffsetDateTime};
 
-use crate::{SqliteStore, migrations};
+use crate::{SqliteOptions, SqliteStore, Synchronous, migrations};
 
 /// A setting of one of the store's connections, as text.
 fn pragma(connection: &Connection, name: &str) -> String {
@@ -64,16 +64,37 @@ async fn the_first_run_creates_directory_and_file_with_the_right_settings() {
         .unwrap();
     assert_eq!(writer[0], "wal");
     assert_eq!(writer[1], "1");
-    assert_eq!(writer[2], "1", "NORMAL");
+    assert_eq!(writer[2], "2", "FULL");
     assert_eq!(writer[3], "5000");
     assert_eq!(writer[4], migrations::latest().to_string());
     let readers = store.on_every_reader(|connection| {
-        ["journal_mode", "query_only", "busy_timeout"].map(|name| pragma(connection, name))
+        ["journal_mode", "query_only", "busy_timeout", "synchronous"]
+            .map(|name| pragma(connection, name))
     });
     assert_eq!(readers.len(), 2);
     for reader in readers {
-        assert_eq!(reader, ["wal", "1", "250"]);
+        assert_eq!(reader, ["wal", "1", "250", "2"]);
     }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn synchronous_normal_is_set_on_every_connection() {
+    let dir = TempDir::new().unwrap();
+    let options = SqliteOptions {
+        read_connections: 3,
+        synchronous: Synchronous::Normal,
+    };
+    let store = SqliteStore::open_with(&dir.path().join("latch.db"), options)
+        .await
+        .unwrap();
+    let writer = store
+        .write(|connection| Ok(pragma(connection, "synchronous")))
+        .await
+        .unwrap();
+    assert_eq!(writer, "1", "NORMAL");
+    let readers = store.on_every_reader(|connection| pragma(connection, "synchronous"));
+    assert_eq!(readers, ["1", "1", "1"]);
     store.close().await;
 }
 
@@ -223,4 +244,31 @@ async fn reads_go_on_while_another_process_holds_the_write_lock() {
     assert_eq!(store.user_by_key(key).await.unwrap(), Some(alice.clone()));
     intruder.execute_batch("COMMIT").unwrap();
     assert_eq!(store.user_by_key(key).await.unwrap(), None);
+}
+
+/// The permission bits of `path`, in octal.
+#[cfg(unix)]
+fn mode_of(path: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    format!(
+        "{:04o}",
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    )
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_directories_it_creates_are_0700_and_the_database_files_0600() {
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("nested/data");
+    let path = data.join("latch.db");
+    let store = SqliteStore::open(&path, 2).await.unwrap();
+    store.insert_user(&alice()).await.unwrap();
+    // Under the usual umask (0022) SQLite alone makes them 0755 and 0644.
+    assert_eq!(mode_of(&dir.path().join("nested")), "0700", "nested");
+    assert_eq!(mode_of(&data), "0700", "the data directory");
+    for file in ["latch.db", "latch.db-wal", "latch.db-shm"] {
+        assert_eq!(mode_of(&data.join(file)), "0600", "{file}");
+    }
+    store.close().await;
 }

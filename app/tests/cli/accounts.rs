@@ -7,7 +7,7 @@
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
-    path::Path,
+    path::{Path, PathBuf},
     process::{Child, Command, Output, Stdio},
     time::Duration,
 };
@@ -15,6 +15,13 @@ use std::{
 const PASSWORD: &str = "correct horse battery staple";
 /// The user agent every request here sends.
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+/// The database file in a data directory the binary makes, private, on
+/// its first run (a temporary directory itself is 0755, which start-up
+/// warns about).
+fn database_in(dir: &Path) -> PathBuf {
+    dir.join("data").join("latch.db")
+}
 
 fn command(database: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_latch"));
@@ -148,7 +155,7 @@ impl Drop for Server {
 #[test]
 fn create_reads_the_password_from_stdin_and_list_shows_the_account() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("latch.db");
+    let database = database_in(dir.path());
     let created = latch_with_input(
         &database,
         &["user", "create", "Alice"],
@@ -183,7 +190,7 @@ fn create_reads_the_password_from_stdin_and_list_shows_the_account() {
 #[test]
 fn disabling_ends_live_sessions_and_refuses_sign_in_until_enabled() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("latch.db");
+    let database = database_in(dir.path());
     succeeds(&latch_with_input(
         &database,
         &["user", "create", "alice"],
@@ -210,7 +217,7 @@ fn disabling_ends_live_sessions_and_refuses_sign_in_until_enabled() {
 #[test]
 fn sessions_lists_live_sessions_and_revoke_sessions_ends_them() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("latch.db");
+    let database = database_in(dir.path());
     succeeds(&latch_with_input(
         &database,
         &["user", "create", "alice"],
@@ -260,7 +267,7 @@ fn sessions_lists_live_sessions_and_revoke_sessions_ends_them() {
 #[test]
 fn delete_removes_the_account_and_its_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("latch.db");
+    let database = database_in(dir.path());
     succeeds(&latch_with_input(
         &database,
         &["user", "create", "alice"],
@@ -277,7 +284,7 @@ fn delete_removes_the_account_and_its_sessions() {
 #[test]
 fn unlock_clears_a_usernames_failed_sign_ins() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("latch.db");
+    let database = database_in(dir.path());
     succeeds(&latch_with_input(
         &database,
         &["user", "create", "alice"],
@@ -299,7 +306,7 @@ fn unlock_clears_a_usernames_failed_sign_ins() {
 #[test]
 fn purge_expired_deletes_only_expired_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("latch.db");
+    let database = database_in(dir.path());
     let purged = latch(&database, &["sessions", "purge-expired"]);
     assert!(succeeds(&purged).contains("deleted 0 expired sessions and 0 stale failure counts"));
     succeeds(&latch_with_input(
@@ -317,7 +324,7 @@ fn purge_expired_deletes_only_expired_sessions() {
 #[test]
 fn unknown_usernames_and_bad_arguments_fail_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("latch.db");
+    let database = database_in(dir.path());
     for command in ["disable", "enable", "delete", "sessions", "revoke-sessions"] {
         let output = latch(&database, &["user", command, "nobody"]);
         assert!(
@@ -333,7 +340,7 @@ fn unknown_usernames_and_bad_arguments_fail_with_one_line() {
 #[test]
 fn help_names_every_command() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("latch.db");
+    let database = database_in(dir.path());
     let help = stdout(&latch(&database, &["--help"]));
     for command in ["serve", "user", "sessions", "export", "import"] {
         assert!(help.contains(command), "{help}");

@@ -1,5 +1,6 @@
 //! What the tests of the real `latch` binary share: starting it on a free
-//! port with the memory store, finding where it listens, and raw HTTP.
+//! port with the memory store, finding where it listens, raw HTTP, and the
+//! modes of the files it leaves.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -11,7 +12,22 @@ use std::{
 /// `latch` on `127.0.0.1:0` with the memory store and no environment
 /// overrides from the caller's shell, its output piped.
 pub fn latch() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_latch"));
+    configured(Command::new(env!("CARGO_BIN_EXE_latch")))
+}
+
+/// As [`latch`], but started by `sh` under `umask 000`, which takes nothing
+/// away: the modes of the files it creates are all its own doing.
+pub fn latch_under_umask_000() -> Command {
+    let mut command = Command::new("sh");
+    command.args([
+        "-c",
+        "umask 000 && exec \"$0\" \"$@\"",
+        env!("CARGO_BIN_EXE_latch"),
+    ]);
+    configured(command)
+}
+
+fn configured(mut command: Command) -> Command {
     command
         .env_remove("LATCH_ENV")
         .env_remove("RUST_LOG")
@@ -61,4 +77,13 @@ pub fn terminate(child: &Child) {
         .status()
         .expect("kill runs");
     assert!(status.success());
+}
+
+/// The permission bits of `path` (not following a symbolic link), in octal.
+#[cfg(unix)]
+pub fn mode_of(path: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::symlink_metadata(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    format!("{:04o}", metadata.permissions().mode() & 0o777)
 }
