@@ -588,3 +588,45 @@ async fn forms_after_a_change_of_session_carry_a_token_for_the_new_one() {
     let again = browser.log_in("alice", PASSWORD).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
 }
+
+#[tokio::test]
+async fn a_form_another_site_sends_is_refused_even_with_a_valid_token() {
+    let server = TestServer::start().await;
+    let browser = Browser::new(server.base_url());
+    browser.register("alice", PASSWORD).await;
+    browser.log_in("alice", PASSWORD).await;
+
+    let token = browser.get("/account/sessions").await.csrf_token().unwrap();
+    let fields = [("csrf_token", token.as_str())];
+    let cross_site = browser
+        .post_form_with(
+            "/account/sessions/end-others",
+            &fields,
+            &[("Sec-Fetch-Site", "cross-site")],
+        )
+        .await;
+    assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+    assert!(cross_site.contains("This form has expired"));
+    let logout = browser
+        .post_form_with("/logout", &fields, &[("Sec-Fetch-Site", "cross-site")])
+        .await;
+    assert_eq!(logout.status, StatusCode::FORBIDDEN);
+    assert!(browser.get("/").await.contains("You are logged in"));
+
+    // From this site, from a sibling one, typed in, or from a browser that
+    // sends no Fetch Metadata: the token decides.
+    for site in ["same-origin", "same-site", "none"] {
+        let sent = browser
+            .post_form_with(
+                "/account/sessions/end-others",
+                &fields,
+                &[("Sec-Fetch-Site", site)],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{site}: {}", sent.body);
+    }
+    let sent = browser
+        .post_form("/account/sessions/end-others", &fields)
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+}

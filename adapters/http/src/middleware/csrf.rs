@@ -1,5 +1,5 @@
 //! Cross-site request forgery protection: signed, masked double-submit
-//! tokens bound to the session.
+//! tokens bound to the session, behind a Fetch Metadata check.
 //!
 //! Every browser keeps a random 32-byte secret in an HttpOnly cookie, set by
 //! the first page that hands out a token and finds none, and left alone
@@ -14,6 +14,10 @@
 //! own cookies: a site that can plant cookies still cannot make a matching
 //! token without the key, nor pair its own secret and token with a victim's
 //! session. The check takes constant time.
+//!
+//! Before the token, an unsafe request that the browser marks
+//! `Sec-Fetch-Site: cross-site` is refused outright: another site started
+//! it. Browsers that send no Fetch Metadata still get the token check.
 
 use std::sync::{Arc, OnceLock};
 
@@ -52,6 +56,16 @@ impl Binding {
             Self::Session(*token.id().as_bytes())
         })
     }
+}
+
+/// Why an unsafe request failed the CSRF check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The browser says another site started the request
+    /// (`Sec-Fetch-Site: cross-site`).
+    CrossSite,
+    /// No token, or not one this browser's pages carry for its session.
+    InvalidToken,
 }
 
 /// The middleware: reads the browser's secret and gives the request its
@@ -190,15 +204,28 @@ impl CsrfToken {
     }
 }
 
-/// The one CSRF check, for pages and API alike: whether `presented` (a form
-/// field or the `X-CSRF-Token` header) is a valid token for the browser
-/// and session that sent `req`. No token, or no CSRF middleware around, is
-/// not valid.
-pub(crate) fn is_valid_for(req: &Request, presented: Option<&str>) -> bool {
-    match (presented, req.extensions().get::<CsrfToken>()) {
-        (Some(token), Some(csrf)) => csrf.is_valid(token),
-        _ => false,
+/// The one CSRF check of an unsafe request, for pages and API alike: the
+/// browser must not say another site started it, and `presented` (a form
+/// field or the `X-CSRF-Token` header) must be a valid token for the
+/// browser and session that sent `req`. No token, or no CSRF middleware
+/// around, is not valid.
+pub(crate) fn check(req: &Request, presented: Option<&str>) -> Result<(), Refusal> {
+    if is_cross_site(req) {
+        return Err(Refusal::CrossSite);
     }
+    match (presented, req.extensions().get::<CsrfToken>()) {
+        (Some(token), Some(csrf)) if csrf.is_valid(token) => Ok(()),
+        _ => Err(Refusal::InvalidToken),
+    }
+}
+
+/// Whether the browser marks `req` as started by another site. Only
+/// `cross-site` is: `same-origin`, `same-site` (a sibling subdomain, which
+/// the token still stops), `none` (typed or bookmarked) and no header at
+/// all (older browsers, other clients) are left to the token.
+fn is_cross_site(req: &Request) -> bool {
+    req.header("sec-fetch-site")
+        .is_some_and(|site| site.trim().eq_ignore_ascii_case("cross-site"))
 }
 
 /// The HMAC of `secret` and `session` under `key`, ready to finish or to
@@ -239,7 +266,7 @@ fn random_bytes() -> [u8; LEN] {
 #[cfg(test)]
 mod tests {
     use latch_domain::SessionToken;
-    use poem::web::cookie::Cookie;
+    use poem::{http::Method, web::cookie::Cookie};
 
     use super::*;
 
@@ -270,6 +297,18 @@ mod tests {
 
     fn protection(key: u8) -> CsrfProtection {
         CsrfProtection::new(&[key; 32], CookiePolicy::new(false))
+    }
+
+    /// An unsafe request with these headers, behind the CSRF middleware of
+    /// a browser presenting `csrf`.
+    fn request(csrf: &CsrfToken, headers: &[(&str, &str)]) -> Request {
+        let mut builder = Request::builder().method(Method::POST);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let mut req = builder.finish();
+        req.extensions_mut().insert(csrf.clone());
+        req
     }
 
     #[test]
@@ -385,5 +424,27 @@ mod tests {
         let browser = protection(1).token_for(&jar);
         assert!(browser.is_valid(&signed_in(1, 7, None).masked()));
         assert!(signed_in(1, 7, None).is_valid(&browser.masked()));
+    }
+
+    #[test]
+    fn a_cross_site_request_is_refused_even_with_a_valid_token() {
+        let browser = signed_in(1, 7, Some(1));
+        let token = browser.masked();
+        for site in ["cross-site", "Cross-Site", " cross-site "] {
+            let req = request(&browser, &[("sec-fetch-site", site)]);
+            assert_eq!(
+                check(&req, Some(&token)),
+                Err(Refusal::CrossSite),
+                "{site:?}"
+            );
+        }
+        for site in ["same-origin", "same-site", "none"] {
+            let req = request(&browser, &[("sec-fetch-site", site)]);
+            assert_eq!(check(&req, Some(&token)), Ok(()), "{site:?}");
+            assert_eq!(check(&req, Some("forged")), Err(Refusal::InvalidToken));
+        }
+        let req = request(&browser, &[]);
+        assert_eq!(check(&req, Some(&token)), Ok(()), "no Fetch Metadata");
+        assert_eq!(check(&req, None), Err(Refusal::InvalidToken));
     }
 }

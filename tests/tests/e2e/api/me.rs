@@ -551,15 +551,22 @@ async fn cookie_callers_need_the_csrf_header_to_manage_their_account() {
 }
 
 /// `DELETE /api/me/sessions` (end every other session) with this `Cookie`
-/// header and this `X-CSRF-Token`.
-async fn end_others_by_cookie(api: &Api, cookies: &str, csrf: &str) -> Response {
-    api.client()
+/// header, this `X-CSRF-Token` and these extra headers.
+async fn end_others_by_cookie(
+    api: &Api,
+    cookies: &str,
+    csrf: &str,
+    headers: &[(&str, &str)],
+) -> Response {
+    let mut request = api
+        .client()
         .delete(api.url("/me/sessions"))
         .header(header::COOKIE, cookies)
-        .header("X-CSRF-Token", csrf)
-        .send()
-        .await
-        .unwrap()
+        .header("X-CSRF-Token", csrf);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
 }
 
 #[tokio::test]
@@ -575,11 +582,40 @@ async fn a_cookie_callers_csrf_token_works_only_with_its_own_session() {
         bob.cookie("latch_session").unwrap(),
         alice.cookie("latch_csrf").unwrap()
     );
-    let forged = end_others_by_cookie(&api, &planted, &alice_csrf).await;
+    let forged = end_others_by_cookie(&api, &planted, &alice_csrf, &[]).await;
     assert_problem(forged, StatusCode::FORBIDDEN, "csrf_failed").await;
 
-    let own = end_others_by_cookie(&api, &bob_cookies, &bob_csrf).await;
+    let own = end_others_by_cookie(&api, &bob_cookies, &bob_csrf, &[]).await;
     assert_eq!(own.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_cookie_call_another_site_sends_is_refused_even_with_a_valid_token() {
+    let server = TestServer::start().await;
+    let api = Api::new(&server);
+    let (_browser, cookies, csrf) = cookie_caller(&server, "alice").await;
+
+    let cross_site = [("Sec-Fetch-Site", "cross-site")];
+    let refused = end_others_by_cookie(&api, &cookies, &csrf, &cross_site).await;
+    let problem = assert_problem(refused, StatusCode::FORBIDDEN, "csrf_failed").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("another site"),
+        "{problem}"
+    );
+
+    for site in ["same-origin", "same-site", "none"] {
+        let sent = end_others_by_cookie(&api, &cookies, &csrf, &[("Sec-Fetch-Site", site)]).await;
+        assert_eq!(sent.status(), StatusCode::OK, "{site}");
+    }
+    // A bearer token is no browser's doing: Fetch Metadata does not matter.
+    let token = api.another_token("alice", PASSWORD).await;
+    let bearer = api
+        .authorized(Method::DELETE, "/me/sessions", &token)
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status(), StatusCode::OK);
 }
 
 #[tokio::test]
