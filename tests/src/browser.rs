@@ -117,6 +117,21 @@ impl Browser {
         Self::read(response.expect("the server answers")).await
     }
 
+    /// `POST path` with exactly these form fields and these extra headers
+    /// (say, the `Sec-Fetch-Site` a browser would add).
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let mut request = self.client.post(self.url(path)).form(fields);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::read(request.send().await.expect("the server answers")).await
+    }
+
     /// `POST path` with a raw body and content type.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
         let response = self

@@ -517,3 +517,116 @@ async fn the_csrf_secret_is_set_once_and_every_page_masks_its_token_afresh() {
         assert_eq!(created.status, StatusCode::SEE_OTHER, "{username}");
     }
 }
+
+#[tokio::test]
+async fn a_csrf_token_works_only_with_the_session_it_was_made_for() {
+    let server = TestServer::start().await;
+    let signup = Browser::new(server.base_url());
+    signup.register("alice", PASSWORD).await;
+    signup.register("bob", PASSWORD).await;
+    let alice = Browser::new(server.base_url());
+    alice.log_in("alice", PASSWORD).await;
+    let bob = Browser::new(server.base_url());
+    bob.log_in("bob", PASSWORD).await;
+    let visitor = Browser::new(server.base_url());
+
+    // Someone who can plant cookies on the victim's browser (from a sibling
+    // subdomain, say) pairs their own CSRF secret and a token made for it,
+    // signed in (Alice) or signed out (a visitor), with Bob's session.
+    let attackers = [
+        (&alice, "/", "a signed-in attacker"),
+        (&visitor, "/login", "a visitor"),
+    ];
+    for (attacker, page, whose) in attackers {
+        let token = attacker.get(page).await.csrf_token().unwrap();
+        let victim = Browser::new(server.base_url());
+        victim.set_cookie(SESSION_COOKIE, &bob.cookie(SESSION_COOKIE).unwrap());
+        victim.set_cookie("latch_csrf", &attacker.cookie("latch_csrf").unwrap());
+        for action in ["/account/sessions/end-others", "/logout"] {
+            let forged = victim.post_form(action, &[("csrf_token", &token)]).await;
+            assert_eq!(forged.status, StatusCode::FORBIDDEN, "{whose}, {action}");
+            assert!(
+                forged.contains("This form has expired"),
+                "{whose}, {action}"
+            );
+        }
+    }
+    assert!(
+        bob.get("/").await.contains("You are logged in"),
+        "Bob's session is intact"
+    );
+
+    // With its own session, the same kind of token works.
+    let token = alice.get("/").await.csrf_token().unwrap();
+    let own = alice.post_form("/logout", &[("csrf_token", &token)]).await;
+    assert_eq!(own.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn forms_after_a_change_of_session_carry_a_token_for_the_new_one() {
+    let server = TestServer::start().await;
+    let browser = Browser::new(server.base_url());
+    browser.register("alice", PASSWORD).await;
+
+    // A dead session's cookie is cleared by the sign-in page itself: its
+    // form is for a browser without a session.
+    browser.set_cookie(SESSION_COOKIE, &"A".repeat(43));
+    let signed_in = browser.log_in("alice", PASSWORD).await;
+    assert_eq!(
+        signed_in.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.body
+    );
+    // The page after the sign-in's redirect is for the new session.
+    let ended = browser
+        .submit("/account/sessions", "/account/sessions/end-others", &[])
+        .await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER, "{}", ended.body);
+    // And the one after logout is for none.
+    assert_eq!(browser.log_out().await.status, StatusCode::SEE_OTHER);
+    let again = browser.log_in("alice", PASSWORD).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+}
+
+#[tokio::test]
+async fn a_form_another_site_sends_is_refused_even_with_a_valid_token() {
+    let server = TestServer::start().await;
+    let browser = Browser::new(server.base_url());
+    browser.register("alice", PASSWORD).await;
+    browser.log_in("alice", PASSWORD).await;
+
+    let token = browser.get("/account/sessions").await.csrf_token().unwrap();
+    let fields = [("csrf_token", token.as_str())];
+    let cross_site = browser
+        .post_form_with(
+            "/account/sessions/end-others",
+            &fields,
+            &[("Sec-Fetch-Site", "cross-site")],
+        )
+        .await;
+    assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+    assert!(cross_site.contains("This form has expired"));
+    let logout = browser
+        .post_form_with("/logout", &fields, &[("Sec-Fetch-Site", "cross-site")])
+        .await;
+    assert_eq!(logout.status, StatusCode::FORBIDDEN);
+    assert!(browser.get("/").await.contains("You are logged in"));
+
+    // From this site, from a sibling one, typed in, or from a browser that
+    // sends no Fetch Metadata: the token decides.
+    for site in ["same-origin", "same-site", "none"] {
+        let sent = browser
+            .post_form_with(
+                "/account/sessions/end-others",
+                &fields,
+                &[("Sec-Fetch-Site", site)],
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{site}: {}", sent.body);
+    }
+    let sent = browser
+        .post_form("/account/sessions/end-others", &fields)
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+}

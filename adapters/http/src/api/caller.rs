@@ -1,7 +1,8 @@
 //! Who is calling the API: a bearer token or the pages' session cookie.
 //! Cookie-authenticated calls with unsafe methods must also carry the CSRF
-//! token in `X-CSRF-Token`; bearer calls need none (no browser attaches a
-//! bearer token by itself).
+//! token for that session in `X-CSRF-Token`, and must not be marked
+//! `Sec-Fetch-Site: cross-site`; bearer calls need neither (no browser
+//! attaches a bearer token by itself).
 
 use std::{net::IpAddr, sync::Arc};
 
@@ -126,7 +127,7 @@ impl<'a> ApiExtractor<'a> for Caller {
             MetaSecurityScheme {
                 ty: "apiKey",
                 description: Some(
-                    "The pages' session cookie, for same-origin scripts (named `__Host-latch_session` when cookies are secure). Unsafe methods must also send the page's CSRF token (its `<meta name=\"csrf-token\">`) in `X-CSRF-Token`.",
+                    "The pages' session cookie, for same-origin scripts (named `__Host-latch_session` when cookies are secure). Unsafe methods must also send the page's CSRF token (its `<meta name=\"csrf-token\">`, good only with the session it was made for) in `X-CSRF-Token`, and are refused when the browser marks them `Sec-Fetch-Site: cross-site`.",
                 ),
                 name: Some("latch_session"),
                 key_in: Some("cookie"),
@@ -164,14 +165,19 @@ impl<'a> ApiExtractor<'a> for Caller {
                 )
             })?;
         let by_cookie = matches!(credential, Credential::Cookie(_));
-        if by_cookie
-            && !req.method().is_safe()
-            && !csrf::is_valid_for(req, req.header("x-csrf-token"))
-        {
-            return Err(refuse(
-                Code::CsrfFailed,
-                "A cookie-authenticated request must carry a valid X-CSRF-Token header.",
-            ));
+        if by_cookie && !req.method().is_safe() {
+            let detail = match csrf::check(req, req.header("x-csrf-token")) {
+                Ok(()) => None,
+                Err(csrf::Refusal::CrossSite) => Some(
+                    "The browser says another site sent this cookie-authenticated request (Sec-Fetch-Site: cross-site).",
+                ),
+                Err(csrf::Refusal::InvalidToken) => Some(
+                    "A cookie-authenticated request must carry a valid X-CSRF-Token header, from a page of this session.",
+                ),
+            };
+            if let Some(detail) = detail {
+                return Err(refuse(Code::CsrfFailed, detail));
+            }
         }
         let signed_in = session::resolve(state, credential.token())
             .await

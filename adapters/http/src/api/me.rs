@@ -8,7 +8,10 @@
 use std::sync::Arc;
 
 use latch_domain::{ChangePasswordError, DeleteAccountError, Password};
-use poem::web::{Data, cookie::CookieJar};
+use poem::{
+    Request,
+    web::{Data, cookie::CookieJar},
+};
 use poem_openapi::{ApiResponse, OpenApi, param::Path, payload::Json};
 
 use super::{
@@ -23,7 +26,7 @@ use super::{
     },
     problem::{Code, Problem},
 };
-use crate::AppState;
+use crate::{AppState, middleware::csrf::CsrfToken};
 
 /// Responses of `GET /api/me`.
 #[derive(ApiResponse)]
@@ -53,7 +56,14 @@ pub enum ChangePasswordResponse {
     /// the calling one included: this is the new session, like a sign-in's
     /// (a cookie caller also gets it as its new session cookie).
     #[oai(status = 200)]
-    Changed(Json<LoginBody>),
+    Changed(
+        Json<LoginBody>,
+        /// For a cookie caller only: a CSRF token for its new session, to
+        /// send in `X-CSRF-Token` from now on (the page's token was for
+        /// the session that ended).
+        #[oai(header = "X-CSRF-Token")]
+        Option<String>,
+    ),
     /// The body is not JSON of the documented shape (`malformed_request`).
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
@@ -300,7 +310,7 @@ impl MeApi {
         state: Data<&Arc<AppState>>,
         caller: Caller,
         requester: Requester,
-        jar: &CookieJar,
+        req: &Request,
         body: Json<ChangePasswordRequest>,
     ) -> ChangePasswordResponse {
         if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &requester.client) {
@@ -322,10 +332,16 @@ impl MeApi {
             .await;
         match changed {
             Ok(sign_in) => {
-                if caller.by_cookie {
-                    state.cookies.set_session(jar, &sign_in);
-                }
-                ChangePasswordResponse::Changed(Json((&sign_in).into()))
+                // The token is made once the new cookie is in the jar: it is
+                // for the new session.
+                let csrf_token = caller
+                    .by_cookie
+                    .then(|| {
+                        state.cookies.set_session(req.cookie(), &sign_in);
+                        req.extensions().get::<CsrfToken>().map(CsrfToken::masked)
+                    })
+                    .flatten();
+                ChangePasswordResponse::Changed(Json((&sign_in).into()), csrf_token)
             }
             Err(error) => error.into(),
         }

@@ -1,16 +1,23 @@
 //! Cross-site request forgery protection: signed, masked double-submit
-//! tokens.
+//! tokens bound to the session, behind a Fetch Metadata check.
 //!
 //! Every browser keeps a random 32-byte secret in an HttpOnly cookie, set by
 //! the first page that hands out a token and finds none, and left alone
 //! after that (a JSON client with a bearer token never gets one). The token a
 //! page hands out (in its forms and its `<meta name="csrf-token">`) is the
-//! HMAC-SHA256 of that secret under the server's CSRF key, masked with 32
+//! HMAC-SHA256, under the server's CSRF key, of that secret and of the
+//! session the page leaves the browser with (the SHA-256 digest of the
+//! session cookie's token, or a fixed "no session" marker), masked with 32
 //! fresh random bytes on every page, so a page that a proxy compresses
 //! leaks nothing about it (BREACH). An unsafe request passes only with a
-//! token that, unmasked, is the HMAC of the secret in its own cookie: a site
-//! that can plant a cookie still cannot make a matching token without the
-//! key. The check takes constant time.
+//! token that, unmasked, is the HMAC of the secret and the session in its
+//! own cookies: a site that can plant cookies still cannot make a matching
+//! token without the key, nor pair its own secret and token with a victim's
+//! session. The check takes constant time.
+//!
+//! Before the token, an unsafe request that the browser marks
+//! `Sec-Fetch-Site: cross-site` is refused outright: another site started
+//! it. Browsers that send no Fetch Metadata still get the token check.
 
 use std::sync::{Arc, OnceLock};
 
@@ -30,7 +37,36 @@ use crate::middleware::cookies::CookiePolicy;
 const LEN: usize = 32;
 
 /// Bound into every HMAC, so the CSRF key can sign nothing else.
-const PURPOSE: &[u8] = b"latch csrf token v1\0";
+const PURPOSE: &[u8] = b"latch csrf token v2\0";
+
+/// The session a token is bound to, as the session cookie names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Binding {
+    /// No session cookie, or one that cannot be a token of ours.
+    NoSession,
+    /// The SHA-256 digest of the session cookie's token (what the store
+    /// keys the session by): the HMAC never takes the token itself.
+    Session([u8; LEN]),
+}
+
+impl Binding {
+    /// The session the session cookie in `jar` names.
+    fn of(jar: &CookieJar, cookies: &CookiePolicy) -> Self {
+        cookies.session_token(jar).map_or(Self::NoSession, |token| {
+            Self::Session(*token.id().as_bytes())
+        })
+    }
+}
+
+/// Why an unsafe request failed the CSRF check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The browser says another site started the request
+    /// (`Sec-Fetch-Site: cross-site`).
+    CrossSite,
+    /// No token, or not one this browser's pages carry for its session.
+    InvalidToken,
+}
 
 /// The middleware: reads the browser's secret and gives the request its
 /// [`CsrfToken`].
@@ -52,10 +88,10 @@ impl CsrfProtection {
         }
     }
 
-    /// The request's token, with the secret its browser sent, if that is
-    /// one this server could have made.
-    fn token_for(&self, req: &Request) -> CsrfToken {
-        let jar = req.cookie();
+    /// The token of the browser whose cookies are in `jar`: the secret it
+    /// sent, if that is one this server could have made, and the session
+    /// it presents.
+    pub(crate) fn token_for(&self, jar: &CookieJar) -> CsrfToken {
         let secret = OnceLock::new();
         if let Some(sent) = self
             .cookies
@@ -67,6 +103,7 @@ impl CsrfProtection {
         CsrfToken {
             key: Arc::clone(&self.key),
             secret,
+            presented: Binding::of(jar, &self.cookies),
             jar: jar.clone(),
             cookies: self.cookies.clone(),
         }
@@ -95,7 +132,7 @@ impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
-        let token = self.protection.token_for(&req);
+        let token = self.protection.token_for(req.cookie());
         req.extensions_mut().insert(token);
         self.inner.call(req).await
     }
@@ -108,15 +145,22 @@ pub(crate) struct CsrfToken {
     key: Arc<Hmac<Sha256>>,
     /// The browser's secret; empty until a page issues one, if it sent none.
     secret: OnceLock<[u8; LEN]>,
-    /// Where a newly issued secret goes.
+    /// The session the request's cookie presents: what a token it sends
+    /// must be bound to.
+    presented: Binding,
+    /// The request's cookies, with what the response changes in them: where
+    /// a newly issued secret goes, and the session a page's token is for.
     jar: CookieJar,
     cookies: CookiePolicy,
 }
 
 impl CsrfToken {
     /// A token for one page: a fresh mask, then the mask XOR the HMAC of the
-    /// secret, in unpadded URL-safe Base64. A browser without a secret gets
-    /// one now, in a cookie.
+    /// secret and the session, in unpadded URL-safe Base64. The session is
+    /// the one the response leaves the browser with: a handler that signed
+    /// someone in or out, or cleared a dead session's cookie, has already
+    /// changed it in the jar. A browser without a secret gets one now, in a
+    /// cookie.
     pub(crate) fn masked(&self) -> String {
         let secret = self.secret.get_or_init(|| {
             let secret = random_bytes();
@@ -125,7 +169,10 @@ impl CsrfToken {
             secret
         });
         let mask = random_bytes();
-        let signature = signature(&self.key, secret).finalize().into_bytes();
+        let session = Binding::of(&self.jar, &self.cookies);
+        let signature = signature(&self.key, secret, session)
+            .finalize()
+            .into_bytes();
         let mut token = [0; 2 * LEN];
         token[..LEN].copy_from_slice(&mask);
         for (out, (mask, signature)) in token[LEN..].iter_mut().zip(mask.iter().zip(signature)) {
@@ -135,7 +182,8 @@ impl CsrfToken {
     }
 
     /// Whether `token`, as a request sent it, is one this secret's pages
-    /// carry. Without a secret, or malformed, it is simply not valid.
+    /// carry for the session the request presents. Without a secret, or
+    /// malformed, it is simply not valid.
     pub(crate) fn is_valid(&self, token: &str) -> bool {
         let Some(secret) = self.secret.get() else {
             return false;
@@ -150,25 +198,50 @@ impl CsrfToken {
         for (out, (mask, masked)) in unmasked.iter_mut().zip(mask.iter().zip(masked)) {
             *out = mask ^ masked;
         }
-        signature(&self.key, secret).verify_slice(&unmasked).is_ok()
+        signature(&self.key, secret, self.presented)
+            .verify_slice(&unmasked)
+            .is_ok()
     }
 }
 
-/// The one CSRF check, for pages and API alike: whether `presented` (a form
-/// field or the `X-CSRF-Token` header) is a valid token for the browser
-/// that sent `req`. No token, or no CSRF middleware around, is not valid.
-pub(crate) fn is_valid_for(req: &Request, presented: Option<&str>) -> bool {
+/// The one CSRF check of an unsafe request, for pages and API alike: the
+/// browser must not say another site started it, and `presented` (a form
+/// field or the `X-CSRF-Token` header) must be a valid token for the
+/// browser and session that sent `req`. No token, or no CSRF middleware
+/// around, is not valid.
+pub(crate) fn check(req: &Request, presented: Option<&str>) -> Result<(), Refusal> {
+    if is_cross_site(req) {
+        return Err(Refusal::CrossSite);
+    }
     match (presented, req.extensions().get::<CsrfToken>()) {
-        (Some(token), Some(csrf)) => csrf.is_valid(token),
-        _ => false,
+        (Some(token), Some(csrf)) if csrf.is_valid(token) => Ok(()),
+        _ => Err(Refusal::InvalidToken),
     }
 }
 
-/// The HMAC of `secret` under `key`, ready to finish or to verify.
-fn signature(key: &Hmac<Sha256>, secret: &[u8; LEN]) -> Hmac<Sha256> {
+/// Whether the browser marks `req` as started by another site. Only
+/// `cross-site` is: `same-origin`, `same-site` (a sibling subdomain, which
+/// the token still stops), `none` (typed or bookmarked) and no header at
+/// all (older browsers, other clients) are left to the token.
+fn is_cross_site(req: &Request) -> bool {
+    req.header("sec-fetch-site")
+        .is_some_and(|site| site.trim().eq_ignore_ascii_case("cross-site"))
+}
+
+/// The HMAC of `secret` and `session` under `key`, ready to finish or to
+/// verify. Every input has a fixed length or a tag, so no two pairs of
+/// inputs sign the same bytes.
+fn signature(key: &Hmac<Sha256>, secret: &[u8; LEN], session: Binding) -> Hmac<Sha256> {
     let mut mac = key.clone();
     mac.update(PURPOSE);
     mac.update(secret);
+    match session {
+        Binding::NoSession => mac.update(&[0]),
+        Binding::Session(digest) => {
+            mac.update(&[1]);
+            mac.update(&digest);
+        }
+    }
     mac
 }
 
@@ -192,21 +265,50 @@ fn random_bytes() -> [u8; LEN] {
 
 #[cfg(test)]
 mod tests {
+    use latch_domain::SessionToken;
+    use poem::{http::Method, web::cookie::Cookie};
+
     use super::*;
 
+    /// A browser whose secret is `[secret; LEN]` and that presents no
+    /// session, on a server whose key is `[key; 32]`.
     fn token(key: u8, secret: u8) -> CsrfToken {
-        let token = without_secret(key);
-        token.secret.get_or_init(|| [secret; LEN]);
-        token
+        signed_in(key, secret, None)
+    }
+
+    /// A browser as [`token`] makes it, presenting the session cookie of
+    /// the token `[session; 32]`, if any.
+    fn signed_in(key: u8, secret: u8, session: Option<u8>) -> CsrfToken {
+        let jar = CookieJar::default();
+        jar.add(Cookie::new_with_str(
+            "latch_csrf",
+            URL_SAFE_NO_PAD.encode([secret; LEN]),
+        ));
+        if let Some(session) = session {
+            let token = SessionToken::from_random_bytes([session; 32]);
+            jar.add(Cookie::new_with_str("latch_session", token.encode()));
+        }
+        protection(key).token_for(&jar)
     }
 
     fn without_secret(key: u8) -> CsrfToken {
-        CsrfToken {
-            key: CsrfProtection::new(&[key; 32], CookiePolicy::new(false)).key,
-            secret: OnceLock::new(),
-            jar: CookieJar::default(),
-            cookies: CookiePolicy::new(false),
+        protection(key).token_for(&CookieJar::default())
+    }
+
+    fn protection(key: u8) -> CsrfProtection {
+        CsrfProtection::new(&[key; 32], CookiePolicy::new(false))
+    }
+
+    /// An unsafe request with these headers, behind the CSRF middleware of
+    /// a browser presenting `csrf`.
+    fn request(csrf: &CsrfToken, headers: &[(&str, &str)]) -> Request {
+        let mut builder = Request::builder().method(Method::POST);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
+        let mut req = builder.finish();
+        req.extensions_mut().insert(csrf.clone());
+        req
     }
 
     #[test]
@@ -275,5 +377,74 @@ mod tests {
         assert_eq!(decode(&URL_SAFE_NO_PAD.encode([9; LEN])), Some([9; LEN]));
         assert_eq!(decode(&URL_SAFE_NO_PAD.encode([9; LEN - 1])), None);
         assert_eq!(decode("%%%"), None);
+    }
+
+    #[test]
+    fn a_token_is_valid_only_with_the_session_it_was_made_for() {
+        let alice = signed_in(1, 7, Some(1));
+        let token = alice.masked();
+        assert!(alice.is_valid(&token), "the same secret and session");
+        // The same secret (planted, or shared), another session.
+        let bob = signed_in(1, 7, Some(2));
+        assert!(!bob.is_valid(&token), "another session's cookie");
+        assert!(!alice.is_valid(&bob.masked()));
+        let signed_out = signed_in(1, 7, None);
+        assert!(!signed_out.is_valid(&token), "no session cookie");
+        assert!(!alice.is_valid(&signed_out.masked()), "a signed-out token");
+    }
+
+    #[test]
+    fn a_page_token_is_for_the_session_the_response_leaves() {
+        let browser = signed_in(1, 7, Some(1));
+        let cookies = CookiePolicy::new(false);
+        // A handler signs the browser out: the page's token is for no
+        // session, the cookies the next request will send.
+        cookies.clear_session(&browser.jar);
+        let token = browser.masked();
+        assert!(!browser.is_valid(&token), "not for the session it had");
+        assert!(signed_in(1, 7, None).is_valid(&token));
+        // Or a handler signs someone in: the token is for the new session.
+        let browser = signed_in(1, 7, None);
+        let session = SessionToken::from_random_bytes([3; 32]);
+        browser
+            .jar
+            .add(Cookie::new_with_str("latch_session", session.encode()));
+        let token = browser.masked();
+        assert!(signed_in(1, 7, Some(3)).is_valid(&token));
+    }
+
+    #[test]
+    fn a_malformed_session_cookie_counts_as_none() {
+        let jar = CookieJar::default();
+        jar.add(Cookie::new_with_str(
+            "latch_csrf",
+            URL_SAFE_NO_PAD.encode([7; LEN]),
+        ));
+        jar.add(Cookie::new_with_str("latch_session", "not a token"));
+        let browser = protection(1).token_for(&jar);
+        assert!(browser.is_valid(&signed_in(1, 7, None).masked()));
+        assert!(signed_in(1, 7, None).is_valid(&browser.masked()));
+    }
+
+    #[test]
+    fn a_cross_site_request_is_refused_even_with_a_valid_token() {
+        let browser = signed_in(1, 7, Some(1));
+        let token = browser.masked();
+        for site in ["cross-site", "Cross-Site", " cross-site "] {
+            let req = request(&browser, &[("sec-fetch-site", site)]);
+            assert_eq!(
+                check(&req, Some(&token)),
+                Err(Refusal::CrossSite),
+                "{site:?}"
+            );
+        }
+        for site in ["same-origin", "same-site", "none"] {
+            let req = request(&browser, &[("sec-fetch-site", site)]);
+            assert_eq!(check(&req, Some(&token)), Ok(()), "{site:?}");
+            assert_eq!(check(&req, Some("forged")), Err(Refusal::InvalidToken));
+        }
+        let req = request(&browser, &[]);
+        assert_eq!(check(&req, Some(&token)), Ok(()), "no Fetch Metadata");
+        assert_eq!(check(&req, None), Err(Refusal::InvalidToken));
     }
 }

@@ -1,7 +1,8 @@
-//! Every state-changing request must carry a valid CSRF token: the
-//! `csrf_token` form field or the `X-CSRF-Token` header. [`super::csrf`]
-//! issues and checks the tokens; this guard makes the check mandatory for
-//! every unsafe method, so no handler can forget it.
+//! Every state-changing request must carry a valid CSRF token (the
+//! `csrf_token` form field or the `X-CSRF-Token` header) and must not be
+//! marked `Sec-Fetch-Site: cross-site`. [`super::csrf`] issues and checks
+//! the tokens; this guard makes the check mandatory for every unsafe method,
+//! so no handler can forget it.
 
 use std::sync::Arc;
 
@@ -19,8 +20,8 @@ struct TokenField {
     csrf_token: Option<String>,
 }
 
-/// Answers `403` to an unsafe request without a valid token; lets it through
-/// otherwise.
+/// Answers `403` to an unsafe request from another site or without a valid
+/// token; lets it through otherwise.
 pub(crate) async fn require_csrf_token<E: Endpoint>(
     inner: Arc<E>,
     mut req: Request,
@@ -42,8 +43,16 @@ pub(crate) async fn require_csrf_token<E: Endpoint>(
         }
         None => None,
     };
-    if !csrf::is_valid_for(&req, token.as_deref()) {
-        tracing::info!(path = %req.uri().path(), "request refused: missing or invalid CSRF token");
+    if let Err(refusal) = csrf::check(&req, token.as_deref()) {
+        let path = req.uri().path();
+        match refusal {
+            csrf::Refusal::CrossSite => {
+                tracing::info!(%path, "request refused: sent from another site");
+            }
+            csrf::Refusal::InvalidToken => {
+                tracing::info!(%path, "request refused: missing or invalid CSRF token");
+            }
+        }
         return Err(Error::from_status(StatusCode::FORBIDDEN));
     }
     Ok(inner.call(req).await?.into_response())

@@ -19,12 +19,18 @@ use poem::{
     endpoint::BoxEndpoint,
     http::{self, HeaderMap, StatusCode, header, uri::Scheme},
     test::{TestClient, TestRequestBuilder, TestResponse},
-    web::{LocalAddr, RemoteAddr},
+    web::{
+        LocalAddr, RemoteAddr,
+        cookie::{Cookie, CookieJar},
+    },
 };
 use serde_json::Value;
 use time::{Duration, OffsetDateTime, macros::datetime};
 
-use crate::{DEFAULT_MAX_BODY_BYTES, RateLimit, Services, TrustedProxies, WebSettings};
+use crate::{
+    DEFAULT_MAX_BODY_BYTES, RateLimit, Services, TrustedProxies, WebSettings,
+    middleware::{cookies::CookiePolicy, csrf::CsrfProtection},
+};
 
 /// What the mock clock says, all along.
 pub(super) const NOW: OffsetDateTime = datetime!(2026-01-02 03:04:05 UTC);
@@ -431,9 +437,18 @@ impl Browser {
         }
     }
 
-    /// The same browser, holding Alice's session cookie.
+    /// The same browser, holding Alice's session cookie, with the token a
+    /// page of her session would hand it (tokens are bound to the session;
+    /// made here, so that no page request spends a store lookup).
     pub(super) fn signed_in(self) -> Self {
+        let jar = CookieJar::default();
+        jar.add(Cookie::new_with_str("latch_csrf", &self.csrf_secret));
+        jar.add(Cookie::new_with_str("latch_session", token().encode()));
+        let token = CsrfProtection::new(&settings().csrf_key, CookiePolicy::new(false))
+            .token_for(&jar)
+            .masked();
         Self {
+            token,
             signed_in: true,
             ..self
         }

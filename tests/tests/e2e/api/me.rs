@@ -497,7 +497,8 @@ async fn cookie_callers_need_the_csrf_header_to_manage_their_account() {
     assert!(browser.get("/").await.contains("You are logged in"));
 
     // With the page's token, a script changes the password and its page
-    // stays signed in on the new session the response sets.
+    // stays signed in on the new session the response sets; the response
+    // also hands it a CSRF token for that session.
     let changed = request(Method::POST, "/me/password")
         .header("X-CSRF-Token", &csrf)
         .json(&password_body)
@@ -505,6 +506,10 @@ async fn cookie_callers_need_the_csrf_header_to_manage_their_account() {
         .await
         .unwrap();
     assert_eq!(changed.status(), StatusCode::OK);
+    let fresh = changed.headers()["x-csrf-token"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let set_cookie = session_cookie_set(&changed);
     let body: Value = changed.json().await.unwrap();
     let new = body["token"].as_str().unwrap();
@@ -520,20 +525,22 @@ async fn cookie_callers_need_the_csrf_header_to_manage_their_account() {
     browser.set_cookie("latch_session", new);
     assert!(browser.get("/").await.contains("You are logged in"));
 
+    // The old page's token was for the old session; the new one works.
     // Deleting the account through the cookie also forgets the cookie.
     let cookies = format!(
         "latch_session={new}; latch_csrf={}",
         browser.cookie("latch_csrf").unwrap()
     );
-    let deleted = api
-        .client()
-        .delete(api.url("/me"))
-        .header(header::COOKIE, &cookies)
-        .header("X-CSRF-Token", &csrf)
-        .json(&json!({ "password": NEW_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let delete = |token: &str| {
+        api.client()
+            .delete(api.url("/me"))
+            .header(header::COOKIE, &cookies)
+            .header("X-CSRF-Token", token)
+            .json(&json!({ "password": NEW_PASSWORD }))
+    };
+    let stale = delete(&csrf).send().await.unwrap();
+    assert_problem(stale, StatusCode::FORBIDDEN, "csrf_failed").await;
+    let deleted = delete(&fresh).send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     let cleared = session_cookie_set(&deleted);
     assert!(
@@ -541,6 +548,74 @@ async fn cookie_callers_need_the_csrf_header_to_manage_their_account() {
         "{cleared}"
     );
     assert!(!api.works(new).await);
+}
+
+/// `DELETE /api/me/sessions` (end every other session) with this `Cookie`
+/// header, this `X-CSRF-Token` and these extra headers.
+async fn end_others_by_cookie(
+    api: &Api,
+    cookies: &str,
+    csrf: &str,
+    headers: &[(&str, &str)],
+) -> Response {
+    let mut request = api
+        .client()
+        .delete(api.url("/me/sessions"))
+        .header(header::COOKIE, cookies)
+        .header("X-CSRF-Token", csrf);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_cookie_callers_csrf_token_works_only_with_its_own_session() {
+    let server = TestServer::start().await;
+    let api = Api::new(&server);
+    let (alice, _, alice_csrf) = cookie_caller(&server, "alice").await;
+    let (bob, bob_cookies, bob_csrf) = cookie_caller(&server, "bob").await;
+
+    // Alice's CSRF secret and token, planted next to Bob's session cookie.
+    let planted = format!(
+        "latch_session={}; latch_csrf={}",
+        bob.cookie("latch_session").unwrap(),
+        alice.cookie("latch_csrf").unwrap()
+    );
+    let forged = end_others_by_cookie(&api, &planted, &alice_csrf, &[]).await;
+    assert_problem(forged, StatusCode::FORBIDDEN, "csrf_failed").await;
+
+    let own = end_others_by_cookie(&api, &bob_cookies, &bob_csrf, &[]).await;
+    assert_eq!(own.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_cookie_call_another_site_sends_is_refused_even_with_a_valid_token() {
+    let server = TestServer::start().await;
+    let api = Api::new(&server);
+    let (_browser, cookies, csrf) = cookie_caller(&server, "alice").await;
+
+    let cross_site = [("Sec-Fetch-Site", "cross-site")];
+    let refused = end_others_by_cookie(&api, &cookies, &csrf, &cross_site).await;
+    let problem = assert_problem(refused, StatusCode::FORBIDDEN, "csrf_failed").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("another site"),
+        "{problem}"
+    );
+
+    for site in ["same-origin", "same-site", "none"] {
+        let sent = end_others_by_cookie(&api, &cookies, &csrf, &[("Sec-Fetch-Site", site)]).await;
+        assert_eq!(sent.status(), StatusCode::OK, "{site}");
+    }
+    // A bearer token is no browser's doing: Fetch Metadata does not matter.
+    let token = api.another_token("alice", PASSWORD).await;
+    let bearer = api
+        .authorized(Method::DELETE, "/me/sessions", &token)
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status(), StatusCode::OK);
 }
 
 #[tokio::test]
