@@ -195,6 +195,7 @@ impl Core {
         origin: &Origin,
     ) -> Result<User, RegisterError> {
         let username = Username::parse(username);
+        let password = &password.normalized();
         let password_problem = self
             .policies
             .password
@@ -266,30 +267,48 @@ impl Core {
         Ok(sessions)
     }
 
-    /// Checks a password for a username key: exactly one verify, against
-    /// the account's hash or, for an unknown key, the dummy hash. A disabled
-    /// account fails like a wrong password, after the same work.
+    /// Checks a password against a stored hash in its normalised form
+    /// ([`Password::normalized`]). A hash made before passwords were
+    /// normalised matches the form as typed: that is tried once, when the
+    /// two forms differ and the first did not match, and a match then asks
+    /// for a re-hash (of the normalised form).
+    async fn verify(
+        &self,
+        password: &Password,
+        hash: &PasswordHash,
+    ) -> Result<Verification, HasherError> {
+        let normalized = password.normalized();
+        let verification = self.ports.hasher.verify(&normalized, hash).await?;
+        if verification != Verification::Mismatch || normalized.expose() == password.expose() {
+            return Ok(verification);
+        }
+        Ok(match self.ports.hasher.verify(password, hash).await? {
+            Verification::Mismatch => Verification::Mismatch,
+            Verification::Match | Verification::MatchNeedsRehash => Verification::MatchNeedsRehash,
+        })
+    }
+
+    /// Checks a password for a username key: one verify (two for a
+    /// password typed in an unnormalised form), against the account's hash
+    /// or, for an unknown key, the dummy hash. A disabled account fails
+    /// like a wrong password, after the same work. A hash due for renewal
+    /// is replaced by one of the normalised password.
     async fn verify_credentials(
         &self,
         key: &UsernameKey,
         password: &Password,
     ) -> Result<Option<VerifiedUser>, SignInError> {
         let Some(user) = self.ports.users.user_by_key(key).await? else {
-            self.ports.hasher.verify(password, &self.dummy_hash).await?;
+            self.verify(password, &self.dummy_hash).await?;
             return Ok(None);
         };
-        match self
-            .ports
-            .hasher
-            .verify(password, &user.password_hash)
-            .await?
-        {
+        match self.verify(password, &user.password_hash).await? {
             Verification::Mismatch => Ok(None),
             _ if user.disabled => Ok(None),
             Verification::Match => Ok(Some(VerifiedUser(user))),
             Verification::MatchNeedsRehash => {
                 let mut user = user;
-                user.password_hash = self.ports.hasher.hash(password).await?;
+                user.password_hash = self.ports.hasher.hash(&password.normalized()).await?;
                 self.ports
                     .users
                     .set_password_hash(user.id, &user.password_hash)
@@ -409,19 +428,15 @@ impl Core {
         let (admitted, device) = match self.admit(key, origin, self.now()).await? {
             Admission::Counted { key, device } => (key, device),
             Admission::Throttled(retry_after) => {
-                self.ports.hasher.verify(password, &self.dummy_hash).await?;
+                self.verify(password, &self.dummy_hash).await?;
                 return Err(SignInError::Throttled { retry_after });
             }
             Admission::Locked => {
-                self.ports.hasher.verify(password, &self.dummy_hash).await?;
+                self.verify(password, &self.dummy_hash).await?;
                 return Err(SignInError::Locked);
             }
         };
-        let verification = self
-            .ports
-            .hasher
-            .verify(password, &user.password_hash)
-            .await?;
+        let verification = self.verify(password, &user.password_hash).await?;
         if verification == Verification::Mismatch {
             self.emit(
                 AuthEvent::new(EventKind::PasswordCheckFailed { action }, origin)

@@ -5,6 +5,7 @@ mod guessable;
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use crate::username::Username;
@@ -40,6 +41,14 @@ impl Password {
     /// Its length in Unicode code points.
     pub fn char_count(&self) -> usize {
         self.0.chars().count()
+    }
+
+    /// The form that is checked, hashed and verified: Unicode NFKC, as NIST
+    /// SP 800-63B-4 asks of verifiers, so one password typed in composed
+    /// or decomposed form, or with compatibility characters, is one
+    /// password.
+    pub fn normalized(&self) -> Password {
+        Self(Zeroizing::new(self.0.nfkc().collect()))
     }
 }
 

@@ -134,7 +134,7 @@ pub struct Session {
     pub created_at: OffsetDateTime,
     /// When its owner last proved their password (at sign-in).
     pub authenticated_at: OffsetDateTime,
-    /// When it was last used, to within [`TOUCH_INTERVAL`].
+    /// When it was last used, to within [`SessionPolicy::touch_interval`].
     pub last_seen_at: OffsetDateTime,
     /// When it ends, whatever happens.
     pub expires_at: OffsetDateTime,
@@ -159,9 +159,9 @@ impl Session {
     }
 }
 
-/// How often a session's `last_seen_at` is written at most: activity slides
-/// the idle timer without a store write on every request.
-pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+/// The longest time between two writes of a session's `last_seen_at`:
+/// activity slides the idle timer without a store write on every request.
+pub const MAX_TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
 /// The longest "remember me" lifetime any configuration may set.
 pub const MAX_REMEMBER_LIFETIME: Duration = Duration::days(30);
@@ -194,10 +194,17 @@ impl SessionPolicy {
             && (session.remember || now < session.last_seen_at + self.idle_timeout)
     }
 
+    /// How often a session's use is written at most: a tenth of the idle
+    /// timeout, and at most [`MAX_TOUCH_INTERVAL`], so a session used more
+    /// often than the idle timeout never ends for want of a write.
+    pub fn touch_interval(&self) -> Duration {
+        (self.idle_timeout / 10_i32).min(MAX_TOUCH_INTERVAL)
+    }
+
     /// Whether a request at `now` should record the session as seen: only
-    /// once per [`TOUCH_INTERVAL`].
+    /// once per [`Self::touch_interval`].
     pub fn needs_touch(&self, session: &Session, now: OffsetDateTime) -> bool {
-        now - session.last_seen_at >= TOUCH_INTERVAL
+        now - session.last_seen_at >= self.touch_interval()
     }
 }
 
@@ -303,6 +310,26 @@ mod tests {
         let session = session_at(start, false);
         assert!(!policy.needs_touch(&session, start + Duration::seconds(59)));
         assert!(policy.needs_touch(&session, start + Duration::seconds(60)));
+    }
+
+    #[test]
+    fn with_a_short_idle_timeout_use_is_written_often_enough_to_keep_the_session() {
+        let policy = SessionPolicy {
+            idle_timeout: Duration::minutes(1),
+            ..SessionPolicy::default()
+        };
+        assert_eq!(policy.touch_interval(), Duration::seconds(6));
+        let start = OffsetDateTime::UNIX_EPOCH;
+        let mut session = session_at(start, false);
+        // Used every 20 s for ten minutes: each use is written, and the
+        // session lives on.
+        for step in 1..=30 {
+            let now = start + Duration::seconds(20 * step);
+            assert!(policy.is_live(&session, now), "at {now}");
+            assert!(policy.needs_touch(&session, now));
+            session.last_seen_at = now;
+        }
+        assert!(!policy.needs_touch(&session, session.last_seen_at + Duration::seconds(5)));
     }
 
     #[test]

@@ -115,3 +115,27 @@ fn audit_events_carry_the_request_id_and_the_client_address() {
     assert_eq!(request["status"], 201);
     assert_eq!(request["path"], "/api/register");
 }
+
+#[test]
+fn a_password_typed_as_the_username_is_logged_as_a_short_digest_only() {
+    let typed = "my secret passphrase";
+    let body = format!(r#"{{"username": "{typed}", "password": "x"}}"#);
+    let login = move |address: &str| {
+        format!(
+            "POST /api/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let (response, logs) = logs_of_one_request(&[("LATCH__LOG__FORMAT", "json")], login);
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    let lines = json_lines(&logs);
+    let audit = lines
+        .iter()
+        .find(|entry| entry["event"] == "sign_in_failed")
+        .unwrap_or_else(|| panic!("no audit event in:\n{logs}"));
+    assert!(audit.get("username_key").is_none(), "{audit}");
+    let digest = audit["username_digest"].as_str().unwrap();
+    assert_eq!(digest.len(), 16, "{audit}");
+    assert!(digest.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(!logs.contains("secret passphrase"), "{logs}");
+}

@@ -156,6 +156,7 @@ impl AccountOwners {
                 SignInError::Storage(error) => ChangePasswordError::Storage(error),
                 SignInError::Hasher(error) => ChangePasswordError::Hasher(error),
             })?;
+        let new = &new.normalized();
         core.policies
             .password
             .check(new, Some(&user.username))

@@ -130,20 +130,14 @@ impl Visitors {
             Admission::Counted { key, device } => (key, device),
             Admission::Throttled(retry_after) => {
                 // A refused attempt costs the same hashing work as any other.
-                core.ports
-                    .hasher
-                    .verify(&credentials.password, &core.dummy_hash)
-                    .await?;
+                core.verify(&credentials.password, &core.dummy_hash).await?;
                 core.emit(
                     AuthEvent::new(EventKind::SignInThrottled { retry_after }, origin).user(key),
                 );
                 return Err(SignInError::Throttled { retry_after });
             }
             Admission::Locked => {
-                core.ports
-                    .hasher
-                    .verify(&credentials.password, &core.dummy_hash)
-                    .await?;
+                core.verify(&credentials.password, &core.dummy_hash).await?;
                 core.emit(AuthEvent::new(EventKind::SignInLocked, origin).user(key));
                 return Err(SignInError::Locked);
             }

@@ -245,3 +245,61 @@ async fn re_entering_the_password_is_throttled_and_counted_like_a_sign_in() {
         .unwrap_err();
     assert!(matches!(error, DeleteAccountError::Locked), "{error:?}");
 }
+
+/// "café" with a composed é, and with e and a combining accent.
+const COMPOSED: &str = "a caf\u{e9} on the corner of the street";
+const DECOMPOSED: &str = "a cafe\u{301} on the corner of the street";
+
+#[tokio::test]
+async fn a_password_is_hashed_and_checked_in_its_normalised_form() {
+    let mut fx = Fixture::new();
+    fx.users.expect_user_by_key().returning(|_| Ok(None));
+    fx.hasher
+        .expect_hash()
+        .withf(|password| password.expose() == COMPOSED)
+        .times(1)
+        .returning(|_| Ok(PasswordHash::new("$argon2id$nfc")));
+    fx.users.expect_insert_user().returning(|_| Ok(()));
+    let auth = fx.build().await;
+    auth.register("zoe", &Password::new(DECOMPOSED))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_hash_made_before_normalisation_is_matched_once_in_the_typed_form_and_renewed() {
+    let mut fx = Fixture::new();
+    fx.users.expect_user_by_key().returning(|_| {
+        let mut user = alice();
+        user.password_hash = PasswordHash::new("$argon2id$of-the-decomposed-form");
+        Ok(Some(user))
+    });
+    fx.hasher
+        .expect_verify()
+        .withf(|password, _| password.expose() == COMPOSED)
+        .times(1)
+        .returning(|_, _| Ok(Verification::Mismatch));
+    fx.hasher
+        .expect_verify()
+        .withf(|password, _| password.expose() == DECOMPOSED)
+        .times(1)
+        .returning(|_, _| Ok(Verification::Match));
+    fx.hasher
+        .expect_hash()
+        .withf(|password| password.expose() == COMPOSED)
+        .times(1)
+        .returning(|_| Ok(PasswordHash::new("$argon2id$nfc")));
+    fx.users
+        .expect_set_password_hash()
+        .withf(|_, hash| hash.as_str() == "$argon2id$nfc")
+        .times(1)
+        .returning(|_, _| Ok(()));
+    fx.sessions.expect_insert_session().returning(|_| Ok(()));
+    fx.users.expect_record_sign_in().returning(|_, _| Ok(()));
+    let auth = fx.build().await;
+    let sign_in = auth
+        .sign_in(&credentials("alice", DECOMPOSED), None)
+        .await
+        .unwrap();
+    assert_eq!(sign_in.user.password_hash.as_str(), "$argon2id$nfc");
+}
