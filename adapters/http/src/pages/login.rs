@@ -89,34 +89,25 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Re
 
 /// The form again for a refused sign-in; or the error page.
 fn refused(ui: &Ui<'_>, credentials: Credentials, error: SignInError) -> Result<Response> {
-    match error {
+    let (status, message) = match error {
         // A throttled attempt gets the same page as a wrong password: the
         // pages never say which it was.
         SignInError::InvalidCredentials | SignInError::Throttled { .. } => {
-            let message = Some("Invalid username or password.".to_owned());
-            let form = Filled {
-                username: credentials.username,
-                next: credentials
-                    .return_to
-                    .map(|target| target.as_str().to_owned()),
-                remember: credentials.remember,
-            };
-            render_form(ui, StatusCode::UNAUTHORIZED, form, message)
+            (StatusCode::UNAUTHORIZED, "Invalid username or password.")
         }
         // Waiting will not help: the page says what will.
-        SignInError::Locked => {
-            let form = Filled {
-                username: credentials.username,
-                next: credentials
-                    .return_to
-                    .map(|target| target.as_str().to_owned()),
-                remember: credentials.remember,
-            };
-            render_form(ui, StatusCode::FORBIDDEN, form, Some(LOCKED.to_owned()))
-        }
-        SignInError::Storage(error) => Err(store_unavailable(error)),
-        SignInError::Hasher(error) => Err(hasher_unavailable(error)),
-    }
+        SignInError::Locked => (StatusCode::FORBIDDEN, LOCKED),
+        SignInError::Storage(error) => return Err(store_unavailable(error)),
+        SignInError::Hasher(error) => return Err(hasher_unavailable(error)),
+    };
+    let form = Filled {
+        username: credentials.username,
+        next: credentials
+            .return_to
+            .map(|target| target.as_str().to_owned()),
+        remember: credentials.remember,
+    };
+    render_form(ui, status, form, Some(message.to_owned()))
 }
 
 /// What a person locked out from an untrusted browser is told.
