@@ -33,4 +33,4 @@ pub use session::{
 };
 pub use throttle::{FailedAttempts, ThrottlePolicy};
 pub use user::{User, UserId};
-pub use username::{Username, UsernameError, UsernameKey};
+pub use username::{Username, UsernameError, UsernameKey, UsernameSkeleton};
