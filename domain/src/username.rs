@@ -157,10 +157,11 @@ impl UsernameKey {
     }
 }
 
-/// The UTS #39 confusable skeleton of a [`UsernameKey`]: names whose
-/// skeletons are equal look alike (`admin`, `аdmin` with a Cyrillic `а`,
-/// `adrnin`, `"ad\u{200B}min"` with a zero-width space), and a store refuses a new
-/// account whose skeleton another account holds.
+/// The UTS #39 confusable skeleton of a [`UsernameKey`], case-folded: names
+/// whose skeletons are equal look alike (`admin`, `аdmin` with a Cyrillic
+/// `а`, `adrnin`, `"ad\u{200B}min"` with a zero-width space; `g00gle` and
+/// `google`), and a store refuses a new account whose skeleton another
+/// account holds.
 ///
 /// It is only ever compared, never shown: `admin`'s is `adrnin`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -174,7 +175,11 @@ impl UsernameSkeleton {
     }
 
     fn of_key(key: &UsernameKey) -> Self {
-        Self(unicode_security::skeleton(key.as_str()).collect())
+        let skeleton: String = unicode_security::skeleton(key.as_str()).collect();
+        // The confusables data maps some characters to capitals (`0` to
+        // `O`), which a folded key never holds: folding once more lets
+        // `g00gle` meet `google`.
+        Self(caseless::default_case_fold_str(&skeleton))
     }
 
     /// The skeleton as stored and compared.
@@ -386,10 +391,13 @@ mod tests {
                 "{look_alike:?}"
             );
         }
-        assert_eq!(
-            Username::parse("bob1").unwrap().skeleton(),
-            Username::parse("bobl").unwrap().skeleton()
-        );
+        for (one, other) in [("bob1", "bobl"), ("g00gle", "google"), ("paypa1", "PAYPAL")] {
+            assert_eq!(
+                Username::parse(one).unwrap().skeleton(),
+                Username::parse(other).unwrap().skeleton(),
+                "{one:?} and {other:?}"
+            );
+        }
         assert_ne!(Username::parse("alice").unwrap().skeleton(), admin);
         assert_ne!(
             Username::parse("José").unwrap().skeleton(),
