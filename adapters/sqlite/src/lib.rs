@@ -7,6 +7,7 @@ mod error;
 mod health;
 mod migrations;
 mod sessions;
+mod skeletons;
 mod statements;
 mod store;
 mod users;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_sessions_and_throttling.sql"),
     include_str!("../migrations/0003_account_management.sql"),
+    include_str!("../migrations/0004_username_skeletons.sql"),
 ];
 
 /// Brings the schema up to date; does nothing when it already is.
@@ -40,6 +41,12 @@ pub(crate) fn apply(connection: &mut Connection) -> Result<(), StorageError> {
             .map_err(storage)?;
     }
     transaction.commit().map_err(storage)
+}
+
+/// Every migration, oldest first, for tests that build an older schema.
+#[cfg(test)]
+pub(crate) fn history() -> &'static [&'static str] {
+    MIGRATIONS
 }
 
 /// The schema version this build brings a database to.

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::{
     error::{SqliteStoreError, storage},
-    migrations,
+    migrations, skeletons,
 };
 
 /// How long a write waits for another connection's write lock before giving up.
@@ -56,7 +56,8 @@ struct Connections {
 impl SqliteStore {
     /// Opens the database at `path` with `read_connections` connections for
     /// reads (at least one) and one for writes, creating its directory and
-    /// the file on first run and bringing its schema up to date.
+    /// the file on first run and bringing its schema up to date (with the
+    /// username skeletons of accounts stored before they were kept).
     ///
     /// The file is in WAL mode with `synchronous=NORMAL` and foreign keys on;
     /// writes wait up to five seconds for another process's write lock.
@@ -90,6 +91,7 @@ impl SqliteStore {
             .pragma_update(None, "foreign_keys", true)
             .map_err(storage)?;
         migrations::apply(&mut writer)?;
+        skeletons::fill_in(&mut writer)?;
         let readers = (0..read_connections.max(1))
             .map(|_| {
                 let reader = connect(path, READ_BUSY_TIMEOUT)?;
