@@ -39,7 +39,7 @@ use crate::{
     session::{Session, SessionPolicy, SignInContext},
     throttle::{Gate, ThrottleKey, ThrottlePolicy},
     user::User,
-    username::{Username, UsernameKey},
+    username::{Username, UsernameError, UsernameKey, UsernameSkeleton},
 };
 
 /// The adapters the domain works through.
@@ -187,14 +187,18 @@ impl Core {
         self.ports.events.emit(&event);
     }
 
-    /// Creates an account (for a visitor or an operator).
+    /// Creates an account (for a visitor or an operator). A name that looks
+    /// like a taken one is taken: refused by the store when the name itself
+    /// is valid, and before the store when it is refused for its look-alike
+    /// characters but an account holds its skeleton.
     async fn register(
         &self,
         username: &str,
         password: &Password,
         origin: &Origin,
     ) -> Result<User, RegisterError> {
-        let username = Username::parse(username);
+        let raw = username;
+        let username = Username::parse(raw);
         let password = &password.normalized();
         let password_problem = self
             .policies
@@ -204,6 +208,17 @@ impl Core {
         let username = match (username, password_problem) {
             (Ok(username), None) => username,
             (username, password) => {
+                // A refused look-alike of an existing name is that name, taken.
+                if password.is_none()
+                    && username.as_ref().is_err_and(UsernameError::is_look_alike)
+                    && self
+                        .ports
+                        .users
+                        .skeleton_taken(&UsernameSkeleton::from_input(raw))
+                        .await?
+                {
+                    return Err(RegisterError::UsernameTaken);
+                }
                 return Err(RegisterError::InvalidInput(RegistrationErrors {
                     username: username.err(),
                     password,

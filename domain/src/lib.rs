@@ -35,4 +35,4 @@ pub use session::{
 };
 pub use throttle::{FailedAttempts, Gate, ThrottleKey, ThrottlePolicy};
 pub use user::{User, UserId};
-pub use username::{Username, UsernameError, UsernameKey};
+pub use username::{Username, UsernameError, UsernameKey, UsernameSkeleton};

@@ -12,7 +12,7 @@ use crate::{
     session::{Session, SessionId, SessionToken},
     throttle::{FailedAttempts, ThrottleKey},
     user::{User, UserId},
-    username::UsernameKey,
+    username::{UsernameKey, UsernameSkeleton},
 };
 
 type BoxError = Box<dyn Error + Send + Sync + 'static>;
@@ -54,7 +54,8 @@ impl HasherError {
 /// Why a new account could not be stored.
 #[derive(Debug, thiserror::Error)]
 pub enum InsertUserError {
-    /// Another account has the same username key.
+    /// Another account has the same username key, or the same username
+    /// skeleton (a name that looks the same).
     #[error("username taken")]
     UsernameTaken,
     /// The store failed.
@@ -66,12 +67,17 @@ pub enum InsertUserError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Stores a new account; refuses one whose username key is taken, even
-    /// when two arrive at once.
+    /// Stores a new account with its username's skeleton; refuses one whose
+    /// username key or skeleton another account holds, even when two arrive
+    /// at once.
     async fn insert_user(&self, user: &User) -> Result<(), InsertUserError>;
 
     /// The account with this username key, if any.
     async fn user_by_key(&self, key: &UsernameKey) -> Result<Option<User>, StorageError>;
+
+    /// Whether an account holds this username skeleton. Accounts stored
+    /// before skeletons were kept hold none until the store fills theirs in.
+    async fn skeleton_taken(&self, skeleton: &UsernameSkeleton) -> Result<bool, StorageError>;
 
     /// The account with this identifier, if any.
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError>;

@@ -29,7 +29,7 @@ mod run;
 mod store;
 
 pub use run::{NO_SKIP_VARIABLE, run, skip};
-pub use store::{Gap, StoreUnderTest, Unavailable};
+pub use store::{ForgetSkeleton, Gap, StoreUnderTest, Unavailable};
 
 /// Expands to one `#[test]` per contract case, each running against a fresh
 /// store from `factory` (an async fn or a closure returning a future of
@@ -51,6 +51,9 @@ macro_rules! contract_suite {
             a_username_key_is_taken_whatever_its_case,
             concurrent_registrations_of_one_key_let_exactly_one_through,
             an_existing_id_is_refused_and_kept,
+            a_look_alike_of_a_stored_name_is_taken,
+            concurrent_registrations_of_look_alikes_let_exactly_one_through,
+            accounts_stored_without_a_skeleton_still_sign_in,
             record_sign_in_sets_last_login_of_that_user_only,
             set_password_hash_replaces_the_hash_of_that_user_only,
             updating_an_unknown_user_changes_nothing,

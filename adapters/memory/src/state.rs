@@ -4,22 +4,29 @@ use std::collections::HashMap;
 
 use latch_domain::{
     FailedAttempts, InsertUserError, Session, SessionId, StorageError, ThrottleKey, User, UserId,
-    UsernameKey,
+    UsernameKey, UsernameSkeleton,
 };
 use time::OffsetDateTime;
 
-/// Accounts, the index that keeps their username keys unique, and sessions.
+/// Accounts, the indexes that keep their username keys and skeletons
+/// unique, and sessions.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     users: HashMap<UserId, User>,
     ids_by_key: HashMap<UsernameKey, UserId>,
+    /// Every account's skeleton but those made to look stored before
+    /// skeletons were kept.
+    ids_by_skeleton: HashMap<UsernameSkeleton, UserId>,
     sessions: HashMap<SessionId, Session>,
     failures: HashMap<ThrottleKey, FailedAttempts>,
 }
 
 impl State {
     pub(crate) fn insert_user(&mut self, user: &User) -> Result<(), InsertUserError> {
-        if self.ids_by_key.contains_key(user.username.key()) {
+        let skeleton = user.username.skeleton();
+        if self.ids_by_key.contains_key(user.username.key())
+            || self.ids_by_skeleton.contains_key(&skeleton)
+        {
             return Err(InsertUserError::UsernameTaken);
         }
         if self.users.contains_key(&user.id) {
@@ -30,8 +37,20 @@ impl State {
             .into());
         }
         self.ids_by_key.insert(user.username.key().clone(), user.id);
+        self.ids_by_skeleton.insert(skeleton, user.id);
         self.users.insert(user.id, user.clone());
         Ok(())
+    }
+
+    pub(crate) fn skeleton_taken(&self, skeleton: &UsernameSkeleton) -> bool {
+        self.ids_by_skeleton.contains_key(skeleton)
+    }
+
+    /// Drops the account's hold on its skeleton, if it has one.
+    pub(crate) fn forget_skeleton(&mut self, id: UserId) {
+        if let Some(user) = self.users.get(&id) {
+            release_skeleton(&mut self.ids_by_skeleton, user);
+        }
     }
 
     pub(crate) fn user_by_key(&self, key: &UsernameKey) -> Option<User> {
@@ -70,6 +89,7 @@ impl State {
             return false;
         };
         self.ids_by_key.remove(user.username.key());
+        release_skeleton(&mut self.ids_by_skeleton, &user);
         self.delete_sessions_where(|session| session.user_id == id);
         true
     }
@@ -163,6 +183,15 @@ impl State {
     /// Deletes the sessions that are no longer live at `now`.
     pub(crate) fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> u64 {
         self.delete_sessions_where(|session| !session.is_live_at(now))
+    }
+}
+
+/// Removes `user`'s skeleton from `ids_by_skeleton` if `user` holds it (a
+/// look-alike stored before skeletons may hold it instead).
+fn release_skeleton(ids_by_skeleton: &mut HashMap<UsernameSkeleton, UserId>, user: &User) {
+    let skeleton = user.username.skeleton();
+    if ids_by_skeleton.get(&skeleton) == Some(&user.id) {
+        ids_by_skeleton.remove(&skeleton);
     }
 }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use latch_domain::{
     FailedAttempts, InsertUserError, PasswordHash, Session, SessionId, SessionRepository,
     SignInAttemptRepository, StorageError, StoreHealth, ThrottleKey, User, UserId, UserRepository,
-    UsernameKey,
+    UsernameKey, UsernameSkeleton,
 };
 use time::OffsetDateTime;
 
@@ -14,8 +14,9 @@ use crate::state::State;
 
 /// Accounts and sessions in memory. Clones share one store.
 ///
-/// One lock guards accounts and sessions together, so a username key check and
-/// the insert that follows it cannot interleave with another registration. The
+/// One lock guards accounts and sessions together, so the username key and
+/// skeleton checks and the insert that follows them cannot interleave with
+/// another registration. The
 /// lock is never held across an `await`.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
@@ -26,6 +27,15 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes the account `id` look as if it had been stored before stores
+    /// kept username skeletons: it holds none, so it blocks no look-alike.
+    /// For tests of what such accounts can still do; the persistent stores
+    /// have them after an upgrade.
+    pub fn forget_skeleton(&self, id: UserId) -> Result<(), StorageError> {
+        self.state()?.forget_skeleton(id);
+        Ok(())
     }
 
     fn state(&self) -> Result<MutexGuard<'_, State>, StorageError> {
@@ -43,6 +53,10 @@ impl UserRepository for MemoryStore {
 
     async fn user_by_key(&self, key: &UsernameKey) -> Result<Option<User>, StorageError> {
         Ok(self.state()?.user_by_key(key))
+    }
+
+    async fn skeleton_taken(&self, skeleton: &UsernameSkeleton) -> Result<bool, StorageError> {
+        Ok(self.state()?.skeleton_taken(skeleton))
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError> {

@@ -25,6 +25,10 @@ pub(crate) mod field {
     pub(crate) const USERNAME: &str = "username";
     /// The case-folded NFKC key that decides uniqueness.
     pub(crate) const USERNAME_KEY: &str = "username_key";
+    /// The key's confusable skeleton, unique too: names that look alike
+    /// share it. Absent from accounts stored before it was kept, until
+    /// filled in at start-up.
+    pub(crate) const USERNAME_SKELETON: &str = "username_skeleton";
     /// The PHC string.
     pub(crate) const PASSWORD_HASH: &str = "password_hash";
     /// When the account or session was created.
@@ -85,6 +89,7 @@ pub(crate) fn user_document(user: &User) -> Result<Document, StorageError> {
         field::ID: user_id(user.id),
         field::USERNAME: user.username.as_str(),
         field::USERNAME_KEY: user.username.key().as_str(),
+        field::USERNAME_SKELETON: user.username.skeleton().as_str(),
         field::PASSWORD_HASH: user.password_hash.as_str(),
         field::CREATED_AT: date(user.created_at)?,
         field::CREDENTIAL_VERSION: i64::from(user.credential_version),

@@ -41,6 +41,15 @@ pub enum ConnectError {
         /// What the server said, with credentials removed.
         detail: String,
     },
+    /// The username skeletons of accounts stored before they were kept
+    /// could not be filled in.
+    #[error("cannot fill in the username skeletons in MongoDB at {target}: {detail}")]
+    Skeletons {
+        /// The server's hosts.
+        target: Target,
+        /// What the server said, with credentials removed.
+        detail: String,
+    },
 }
 
 /// A stored document holds a value this adapter never writes.

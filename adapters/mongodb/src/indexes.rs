@@ -36,6 +36,7 @@ pub(crate) async fn ensure(
                 .build(),
         ))
         .await?;
+    ensure_skeleton_index(users).await?;
     sessions
         .create_index(index(
             doc! { field::USER_ID: 1 },
@@ -68,6 +69,44 @@ pub(crate) async fn ensure(
                 ))
                 .await?;
             Ok(false)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// A unique index on the username skeleton, over the accounts that have
+/// one: those stored before it was kept have none until filled in, and
+/// must not clash with each other.
+///
+/// FerretDB 1.x has no partial indexes, but its unique indexes, like SQL's,
+/// let any number of documents without the field coexist; there a plain
+/// unique index does the same.
+async fn ensure_skeleton_index(users: &Collection<Document>) -> Result<(), mongodb::error::Error> {
+    let name = "username_skeleton_unique".to_owned();
+    let partial = index(
+        doc! { field::USERNAME_SKELETON: 1 },
+        IndexOptions::builder()
+            .name(name.clone())
+            .unique(true)
+            .partial_filter_expression(doc! { field::USERNAME_SKELETON: { "$type": "string" } })
+            .build(),
+    );
+    match users.create_index(partial).await {
+        Ok(_) => Ok(()),
+        Err(error) if command_code(&error).is_some_and(|code| UNSUPPORTED.contains(&code)) => {
+            tracing::warn!(
+                error = %error.kind,
+                "this MongoDB server does not support partial indexes: the username skeletons' \
+                 unique index is a plain one, which lets accounts without a skeleton coexist on \
+                 FerretDB but not on every server"
+            );
+            users
+                .create_index(index(
+                    doc! { field::USERNAME_SKELETON: 1 },
+                    IndexOptions::builder().name(name).unique(true).build(),
+                ))
+                .await
+                .map(|_| ())
         }
         Err(error) => Err(error),
     }

@@ -5,9 +5,11 @@
 //! Documents are mapped here, field by field: ids are BSON binaries (UUIDs
 //! with subtype 4, session digests with subtype 0), times BSON dates
 //! (milliseconds). Nothing of BSON reaches the domain. Indexes are made at
-//! start-up, idempotently: a unique index on the username key, the session
+//! start-up, idempotently: a unique index on the username key, another on
+//! the username skeleton (over the accounts that have one), the session
 //! digest as `_id`, an index on a session's `user_id`, and a TTL index on its
-//! `expires_at` where the server supports one.
+//! `expires_at` where the server supports one. Then accounts stored before
+//! skeletons were kept get theirs.
 
 mod attempts;
 mod documents;
@@ -15,6 +17,7 @@ mod error;
 mod health;
 mod indexes;
 mod sessions;
+mod skeletons;
 mod store;
 mod target;
 mod users;

@@ -12,7 +12,7 @@ use mongodb::{
 use crate::{
     documents::{LOGIN_FAILURES, SESSIONS, USERS},
     error::{ConnectError, storage},
-    indexes,
+    indexes, skeletons,
     target::Target,
 };
 
@@ -61,8 +61,9 @@ pub struct MongoStore {
 }
 
 impl MongoStore {
-    /// Connects, checks that the server answers (within `settings.timeout`)
-    /// and makes the indexes it lacks.
+    /// Connects, checks that the server answers (within `settings.timeout`),
+    /// makes the indexes it lacks and fills in the username skeletons of
+    /// accounts stored before they were kept.
     pub async fn connect(settings: &MongoSettings) -> Result<Self, ConnectError> {
         let target = Target::of_uri(&settings.uri);
         let scrub =
@@ -104,6 +105,27 @@ impl MongoStore {
                     target: target.clone(),
                     detail: scrub(error),
                 })?;
+        let filled = skeletons::fill_in(&users)
+            .await
+            .map_err(|error| ConnectError::Skeletons {
+                target: target.clone(),
+                detail: Target::scrub(&settings.uri, &error.to_string()),
+            })?;
+        if filled.filled > 0 || filled.left > 0 {
+            tracing::info!(
+                filled = filled.filled,
+                left = filled.left,
+                "username skeletons filled in for accounts stored before they were kept; those \
+                 left look like an older account, which holds the skeleton"
+            );
+        }
+        if filled.unreadable > 0 {
+            tracing::warn!(
+                accounts = filled.unreadable,
+                "account documents without a username string were left without a username \
+                 skeleton"
+            );
+        }
         Ok(Self {
             client,
             database,

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use latch_domain::{
     InsertUserError, PasswordHash, StorageError, User, UserId, UserRepository, UsernameKey,
+    UsernameSkeleton,
 };
 use mongodb::{
     bson::{Document, doc},
@@ -18,9 +19,10 @@ use crate::{
 
 #[async_trait]
 impl UserRepository for MongoStore {
-    /// One `insertOne`: the unique index on the username key decides a race
-    /// between two registrations, and its duplicate-key error (11000) is
-    /// "username taken". A clash on `_id` is a storage error instead.
+    /// One `insertOne`: the unique indexes on the username key and skeleton
+    /// decide a race between two registrations, and their duplicate-key
+    /// error (11000) is "username taken". A clash on `_id` is a storage
+    /// error instead.
     async fn insert_user(&self, user: &User) -> Result<(), InsertUserError> {
         let document = documents::user_document(user)?;
         let Err(error) = self.users.insert_one(document).await else {
@@ -31,7 +33,8 @@ impl UserRepository for MongoStore {
         };
         // MongoDB names the index in the message; FerretDB does not, so
         // then the existing documents tell which key clashed.
-        let id_clash = if message.contains("username_key") {
+        let id_clash = if message.contains("username_key") || message.contains("username_skeleton")
+        {
             false
         } else if message.contains("_id_") {
             true
@@ -48,6 +51,15 @@ impl UserRepository for MongoStore {
     async fn user_by_key(&self, key: &UsernameKey) -> Result<Option<User>, StorageError> {
         self.find_user(doc! { field::USERNAME_KEY: key.as_str() })
             .await
+    }
+
+    async fn skeleton_taken(&self, skeleton: &UsernameSkeleton) -> Result<bool, StorageError> {
+        self.users
+            .find_one(doc! { field::USERNAME_SKELETON: skeleton.as_str() })
+            .projection(doc! { field::ID: 1 })
+            .await
+            .map(|found| found.is_some())
+            .map_err(storage)
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError> {

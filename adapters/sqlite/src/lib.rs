@@ -8,6 +8,7 @@ mod files;
 mod health;
 mod migrations;
 mod sessions;
+mod skeletons;
 mod statements;
 mod store;
 mod users;

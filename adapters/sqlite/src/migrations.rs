@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_sessions_and_throttling.sql"),
     include_str!("../migrations/0003_account_management.sql"),
     include_str!("../migrations/0004_throttle_keys.sql"),
+    include_str!("../migrations/0005_username_skeletons.sql"),
 ];
 
 /// Brings the schema up to date; does nothing when it already is.
@@ -41,6 +42,12 @@ pub(crate) fn apply(connection: &mut Connection) -> Result<(), StorageError> {
             .map_err(storage)?;
     }
     transaction.commit().map_err(storage)
+}
+
+/// Every migration, oldest first, for tests that build an older schema.
+#[cfg(test)]
+pub(crate) fn history() -> &'static [&'static str] {
+    MIGRATIONS
 }
 
 /// The schema version this build brings a database to.

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::{
     error::{SqliteStoreError, storage},
-    files, migrations,
+    files, migrations, skeletons,
 };
 
 /// How long a write waits for another connection's write lock before giving up.
@@ -99,7 +99,8 @@ impl SqliteStore {
     }
 
     /// Opens the database at `path` as `options` say, creating its directory
-    /// and the file on first run and bringing its schema up to date. What it
+    /// and the file on first run and bringing its schema up to date (with
+    /// the username skeletons of accounts stored before they were kept). What it
     /// creates is private to this account (on Unix: directories `0700`, the
     /// files `0600`); an existing directory or file open to group or others
     /// gets a warning in the log.
@@ -127,6 +128,7 @@ impl SqliteStore {
             .pragma_update(None, "foreign_keys", true)
             .map_err(storage)?;
         migrations::apply(&mut writer)?;
+        skeletons::fill_in(&mut writer)?;
         let readers = (0..options.read_connections.max(1))
             .map(|_| {
                 let reader = connect(path, READ_BUSY_TIMEOUT, options.synchronous)?;

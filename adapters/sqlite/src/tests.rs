@@ -2,14 +2,14 @@
 //! schema version, and rows this adapter never writes.
 
 use latch_domain::{
-    PasswordHash, Session, SessionId, SessionRepository, StoreHealth, User, UserId, UserRepository,
-    Username, UsernameKey,
+    InsertUserError, PasswordHash, Session, SessionId, SessionRepository, StoreHealth, User,
+    UserId, UserRepository, Username, UsernameKey, UsernameSkeleton,
 };
 use rusqlite::{Connection, types::ValueRef};
 use tempfile::TempDir;
 use time::{Duration, OffsetDateTime};
 
-use crate::{SqliteOptions, SqliteStore, Synchronous, migrations};
+use crate::{SqliteOptions, SqliteStore, Synchronous, migrations, skeletons};
 
 /// A setting of one of the store's connections, as text.
 fn pragma(connection: &Connection, name: &str) -> String {
@@ -146,8 +146,8 @@ async fn corrupt_rows_are_storage_errors_not_panics() {
         .unwrap();
     write_sql(
         &store,
-        "INSERT INTO users VALUES ('not-a-uuid', 'bob', 'bob', 'hash', 0, NULL, 0, 0);
-         INSERT INTO users VALUES ('00000000-0000-4000-8000-000000000001', 'eve', 'eve', 'hash', 9223372036854775807, NULL, 0, 0);",
+        "INSERT INTO users VALUES ('not-a-uuid', 'bob', 'bob', 'hash', 0, NULL, 0, 0, NULL);
+         INSERT INTO users VALUES ('00000000-0000-4000-8000-000000000001', 'eve', 'eve', 'hash', 9223372036854775807, NULL, 0, 0, NULL);",
     )
     .await;
 
@@ -270,5 +270,104 @@ async fn the_directories_it_creates_are_0700_and_the_database_files_0600() {
     for file in ["latch.db", "latch.db-wal", "latch.db-shm"] {
         assert_eq!(mode_of(&data.join(file)), "0600", "{file}");
     }
+    store.close().await;
+}
+
+/// The username skeletons as stored, by username, in the order stored.
+async fn stored_skeletons(store: &SqliteStore) -> Vec<(String, Option<String>)> {
+    store
+        .read(|connection| {
+            let mut statement = connection
+                .prepare("SELECT username, username_skeleton FROM users ORDER BY rowid")
+                .map_err(crate::error::storage)?;
+            let rows = statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .map_err(crate::error::storage)?;
+            rows.collect::<Result<_, _>>()
+                .map_err(crate::error::storage)
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_database_from_before_skeletons_gets_them_when_opened() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("latch.db");
+    // Schema version 3, with accounts as that version stored them: a
+    // Cyrillic look-alike of alice stored before her, and bob.
+    {
+        let connection = Connection::open(&path).unwrap();
+        for migration in &migrations::history()[..3] {
+            connection.execute_batch(migration).unwrap();
+        }
+        connection
+            .execute_batch(
+                "PRAGMA user_version = 3;
+                 INSERT INTO users (id, username, username_key, password_hash, created_at)
+                 VALUES ('00000000-0000-4000-8000-00000000000a', '\u{0430}lice', '\u{0430}lice', '$h', 1),
+                        ('00000000-0000-4000-8000-00000000000b', 'Alice', 'alice', '$h', 2),
+                        ('00000000-0000-4000-8000-00000000000c', 'bob', 'bob', '$h', 3);",
+            )
+            .unwrap();
+    }
+
+    let store = SqliteStore::open(&path, 1).await.unwrap();
+    let alike = UsernameSkeleton::from_input("alice");
+    let bob = UsernameSkeleton::from_input("bob");
+    assert_eq!(
+        stored_skeletons(&store).await,
+        [
+            ("\u{0430}lice".to_owned(), Some(alike.as_str().to_owned())),
+            ("Alice".to_owned(), None),
+            ("bob".to_owned(), Some(bob.as_str().to_owned())),
+        ],
+        "the account stored first holds the skeleton; its look-alike keeps none"
+    );
+    for name in ["\u{0430}lice", "ALICE", "bob"] {
+        let found = store.user_by_key(&UsernameKey::from_input(name)).await;
+        assert!(found.unwrap().is_some(), "{name:?} still signs in");
+    }
+    let look_alike = User {
+        id: UserId::from_random_bytes([9; 16]),
+        username: Username::parse("a1ice").unwrap(),
+        ..alice()
+    };
+    let refused = store.insert_user(&look_alike).await;
+    assert!(
+        matches!(refused, Err(InsertUserError::UsernameTaken)),
+        "{refused:?}"
+    );
+
+    // Every later opening tries the one left again, and finds it still held.
+    let again = store.write(skeletons::fill_in).await.unwrap();
+    assert_eq!(again, skeletons::Filled { filled: 0, left: 1 });
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_skeleton_freed_by_a_deletion_goes_to_the_look_alike_at_the_next_opening() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("latch.db");
+    let store = SqliteStore::open(&path, 1).await.unwrap();
+    let first = User {
+        id: UserId::from_random_bytes([5; 16]),
+        username: Username::from_stored("\u{0430}lice".to_owned()),
+        ..alice()
+    };
+    store.insert_user(&first).await.unwrap();
+    write_sql(&store, "UPDATE users SET username_skeleton = NULL").await;
+    store.insert_user(&alice()).await.unwrap();
+    write_sql(&store, "UPDATE users SET username_skeleton = NULL").await;
+    let filled = store.write(skeletons::fill_in).await.unwrap();
+    assert_eq!(filled, skeletons::Filled { filled: 1, left: 1 });
+    assert!(store.delete_user(first.id).await.unwrap());
+    store.close().await;
+
+    let store = SqliteStore::open(&path, 1).await.unwrap();
+    let alike = UsernameSkeleton::from_input("alice");
+    assert_eq!(
+        stored_skeletons(&store).await,
+        [("Alice".to_owned(), Some(alike.as_str().to_owned()))]
+    );
     store.close().await;
 }

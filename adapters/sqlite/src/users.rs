@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use latch_domain::{
     InsertUserError, PasswordHash, StorageError, User, UserId, UserRepository, UsernameKey,
+    UsernameSkeleton,
 };
 use rusqlite::{ErrorCode, Row, params};
 use time::OffsetDateTime;
@@ -14,9 +15,9 @@ use crate::{
     store::SqliteStore,
 };
 
-/// SQLite's message for a clash on the username key (its only unique column
-/// besides the primary key).
-const USERNAME_KEY_CLASH: &str = "users.username_key";
+/// SQLite's messages for a clash on the username key or skeleton (the only
+/// unique columns besides the primary key).
+const USERNAME_CLASHES: [&str; 2] = ["users.username_key", "users.username_skeleton"];
 
 /// The start of a query for an account's columns.
 macro_rules! select_user {
@@ -30,23 +31,27 @@ fn user(row: &Row<'_>) -> Result<User, StorageError> {
     Cells::new(row).user()
 }
 
-/// Whether an insert failed only because the username key is taken.
+/// Whether an insert failed only because the username key or skeleton is
+/// taken.
 fn is_username_clash(error: &rusqlite::Error) -> bool {
     matches!(
         error,
         rusqlite::Error::SqliteFailure(failure, Some(message))
             if failure.code == ErrorCode::ConstraintViolation
-                && message.contains(USERNAME_KEY_CLASH)
+                && USERNAME_CLASHES.iter().any(|clash| message.contains(clash))
     )
 }
 
 #[async_trait]
 impl UserRepository for SqliteStore {
+    /// One `INSERT`: the unique indexes on the username key and skeleton
+    /// decide a race between two registrations.
     async fn insert_user(&self, user: &User) -> Result<(), InsertUserError> {
         let values = (
             user.id.to_string(),
             user.username.as_str().to_owned(),
             user.username.key().as_str().to_owned(),
+            user.username.skeleton().as_str().to_owned(),
             user.password_hash.as_str().to_owned(),
             millis(user.created_at)?,
             user.last_login_at.map(millis).transpose()?,
@@ -57,9 +62,9 @@ impl UserRepository for SqliteStore {
             let inserted = connection
                 .prepare_cached(
                     "INSERT INTO users \
-                     (id, username, username_key, password_hash, created_at, last_login_at, \
-                      credential_version, disabled) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (id, username, username_key, username_skeleton, password_hash, \
+                      created_at, last_login_at, credential_version, disabled) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .and_then(|mut statement| statement.execute(values));
             Ok(inserted)
@@ -83,6 +88,18 @@ impl UserRepository for SqliteStore {
                 [key.as_str()],
                 user,
             )
+        })
+    }
+
+    async fn skeleton_taken(&self, skeleton: &UsernameSkeleton) -> Result<bool, StorageError> {
+        self.read(|connection| {
+            first_row(
+                connection,
+                "SELECT 1 FROM users WHERE username_skeleton = ?",
+                [skeleton.as_str()],
+                |_| Ok(()),
+            )
+            .map(|found| found.is_some())
         })
     }
 

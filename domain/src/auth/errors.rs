@@ -24,7 +24,8 @@ pub enum RegisterError {
     /// One or more fields are invalid.
     #[error("invalid registration: {0:?}")]
     InvalidInput(RegistrationErrors),
-    /// Another account has this username (after normalisation).
+    /// Another account has this username (after normalisation), or one
+    /// that looks the same (the same skeleton).
     #[error("that username is taken")]
     UsernameTaken,
     /// The store failed.

@@ -1,6 +1,7 @@
 //! The domain rules, tested through mocks of every port.
 
 mod accounts;
+mod look_alikes;
 mod throttling;
 
 use std::{

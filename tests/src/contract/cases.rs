@@ -7,13 +7,17 @@
 
 use std::{io::Write, sync::Arc};
 
-use latch_domain::{FailedAttempts, InsertUserError, ThrottleKey, User, UsernameKey};
+use latch_domain::{
+    FailedAttempts, InsertUserError, ThrottleKey, User, UsernameKey, UsernameSkeleton,
+};
 use time::{Duration, macros::datetime};
 use tokio::sync::Barrier;
 
 use crate::contract::{
     Gap, StoreUnderTest,
-    fixtures::{LATER, fresh_session_id, fresh_user_id, hash, session, session_until, user},
+    fixtures::{
+        LATER, fresh_session_id, fresh_user_id, hash, session, session_until, stored_user, user,
+    },
 };
 
 /// Every field of an account comes back as stored, by key and by id.
@@ -123,6 +127,153 @@ pub async fn an_existing_id_is_refused_and_kept(store: StoreUnderTest) {
     assert_eq!(store.users.user_by_id(alice.id).await.unwrap(), Some(alice));
     let by_key = store.users.user_by_key(impostor.username.key()).await;
     assert_eq!(by_key.unwrap(), None);
+}
+
+/// An account whose name only looks like a stored one's (the same
+/// skeleton, another key) is refused as taken, whether its name is valid
+/// today or an old one the rules now refuse; once the first account is
+/// deleted, its skeleton is free again.
+pub async fn a_look_alike_of_a_stored_name_is_taken(store: StoreUnderTest) {
+    let admin = user("admin");
+    store.users.insert_user(&admin).await.unwrap();
+    let skeleton = admin.username.skeleton();
+    assert!(store.users.skeleton_taken(&skeleton).await.unwrap());
+    let free = UsernameSkeleton::from_input("alice");
+    assert!(!store.users.skeleton_taken(&free).await.unwrap());
+
+    // `rn` for `m`; a Cyrillic `а`; a zero-width space.
+    let look_alikes = [
+        user("adrnin"),
+        stored_user("\u{0430}dmin"),
+        stored_user("ad\u{200B}min"),
+    ];
+    for look_alike in &look_alikes {
+        assert_ne!(look_alike.username.key(), admin.username.key());
+        let refused = store.users.insert_user(look_alike).await;
+        assert!(
+            matches!(refused, Err(InsertUserError::UsernameTaken)),
+            "{:?}: {refused:?}",
+            look_alike.username.as_str()
+        );
+        let by_key = store.users.user_by_key(look_alike.username.key()).await;
+        assert_eq!(by_key.unwrap(), None);
+        assert_eq!(store.users.user_by_id(look_alike.id).await.unwrap(), None);
+    }
+    let kept = store.users.user_by_key(admin.username.key()).await.unwrap();
+    assert_eq!(kept, Some(admin.clone()));
+
+    assert!(store.users.delete_user(admin.id).await.unwrap());
+    assert!(!store.users.skeleton_taken(&skeleton).await.unwrap());
+    store.users.insert_user(&look_alikes[0]).await.unwrap();
+    assert!(store.users.skeleton_taken(&skeleton).await.unwrap());
+}
+
+/// Twenty registrations at once of names that differ (twenty keys) but look
+/// alike (one skeleton): exactly one succeeds, the others are told the name
+/// is taken.
+pub async fn concurrent_registrations_of_look_alikes_let_exactly_one_through(
+    store: StoreUnderTest,
+) {
+    const RACERS: usize = 20;
+    let barrier = Arc::new(Barrier::new(RACERS));
+    let mut racers = Vec::with_capacity(RACERS);
+    for index in 0..RACERS {
+        // "momom", "rnomom", "m0mom", "rn0mom"...: `rn` looks like `m`, `0`
+        // like `o`.
+        let name: String = "momom"
+            .chars()
+            .enumerate()
+            .map(|(bit, c)| match (index >> bit & 1, c) {
+                (1, 'm') => "rn",
+                (1, _) => "0",
+                (_, 'm') => "m",
+                _ => "o",
+            })
+            .collect();
+        let candidate = user(&name);
+        let (users, barrier) = (store.users.clone(), barrier.clone());
+        racers.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let outcome = users.insert_user(&candidate).await;
+            (candidate, outcome)
+        }));
+    }
+
+    let mut winners = Vec::new();
+    let mut losers = Vec::new();
+    for racer in racers {
+        match racer.await.unwrap() {
+            (candidate, Ok(())) => winners.push(candidate),
+            (candidate, Err(InsertUserError::UsernameTaken)) => losers.push(candidate),
+            (_, Err(error)) => panic!("a racer failed instead of being refused: {error}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one registration succeeds");
+    assert_eq!(losers.len(), RACERS - 1);
+    let winner = winners.pop().unwrap();
+    let stored = store
+        .users
+        .user_by_key(winner.username.key())
+        .await
+        .unwrap();
+    assert_eq!(stored, Some(winner));
+    for loser in losers {
+        let by_key = store.users.user_by_key(loser.username.key()).await;
+        assert_eq!(by_key.unwrap(), None, "{}", loser.username);
+    }
+}
+
+/// Accounts stored before skeletons were kept hold none: they still sign in,
+/// change passwords, list, and keep their keys unique, even two that look
+/// alike; they hold no skeleton until the store fills theirs in.
+pub async fn accounts_stored_without_a_skeleton_still_sign_in(store: StoreUnderTest) {
+    let forget = store
+        .forget_skeleton
+        .clone()
+        .expect("every backend can make an account look stored before skeletons were kept");
+    // Two names that look alike, both from before the rule: the look-alike
+    // first, as an impostor could have done.
+    let impostor = stored_user("\u{0430}lice");
+    store.users.insert_user(&impostor).await.unwrap();
+    forget(impostor.clone()).await;
+    let alice = user("alice");
+    store.users.insert_user(&alice).await.unwrap();
+    forget(alice.clone()).await;
+    let skeleton = alice.username.skeleton();
+    assert!(!store.users.skeleton_taken(&skeleton).await.unwrap());
+
+    for old in [&impostor, &alice] {
+        let key = UsernameKey::from_input(&old.username.as_str().to_uppercase());
+        let found = store.users.user_by_key(&key).await.unwrap();
+        assert_eq!(found.as_ref(), Some(old), "{} by key", old.username);
+        store.users.record_sign_in(old.id, LATER).await.unwrap();
+        store
+            .users
+            .set_password_hash(old.id, &hash("rehashed"))
+            .await
+            .unwrap();
+        let changed = hash("changed");
+        let version = store.users.replace_password(old.id, &changed).await;
+        assert_eq!(version.unwrap(), Some(1));
+        let now = store.users.user_by_id(old.id).await.unwrap().unwrap();
+        assert_eq!(now.last_login_at, Some(LATER));
+        assert_eq!(now.password_hash, hash("changed"));
+        assert_eq!(now.username, old.username, "the name as it was stored");
+    }
+    let listed = store.users.users_page(None, 10).await.unwrap();
+    assert_eq!(listed.len(), 2);
+
+    let shouting = user("ALICE");
+    let refused = store.users.insert_user(&shouting).await;
+    assert!(
+        matches!(refused, Err(InsertUserError::UsernameTaken)),
+        "the key is still taken: {refused:?}"
+    );
+    assert!(store.users.delete_user(impostor.id).await.unwrap());
+    assert_eq!(
+        store.users.user_by_id(alice.id).await.unwrap().unwrap().id,
+        alice.id
+    );
 }
 
 /// A sign-in sets (and a later one replaces) that account's last sign-in

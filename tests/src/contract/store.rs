@@ -1,9 +1,14 @@
 //! What a backend hands the suite: its store behind the three ports, or why
 //! it cannot.
 
-use std::{any::Any, fmt, sync::Arc};
+use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc};
 
-use latch_domain::{SessionRepository, SignInAttemptRepository, StoreHealth, UserRepository};
+use latch_domain::{SessionRepository, SignInAttemptRepository, StoreHealth, User, UserRepository};
+
+/// Makes a stored account look as if an older version had stored it, before
+/// username skeletons were kept: it holds no skeleton.
+pub type ForgetSkeleton =
+    Arc<dyn Fn(User) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// A fresh, empty store for one contract case, seen through its ports.
 pub struct StoreUnderTest {
@@ -15,6 +20,9 @@ pub struct StoreUnderTest {
     pub attempts: Arc<dyn SignInAttemptRepository>,
     /// The same store's health check.
     pub health: Arc<dyn StoreHealth>,
+    /// How this backend makes an account look stored before skeletons
+    /// were kept, which its ports never do; cases of the upgrade path need it.
+    pub forget_skeleton: Option<ForgetSkeleton>,
     /// Guarantees this backend's server is known not to give, with why.
     pub gaps: Vec<(Gap, String)>,
     /// Whatever must live as long as the store (a temporary directory, a
@@ -34,9 +42,21 @@ impl StoreUnderTest {
             sessions: store.clone(),
             attempts: store.clone(),
             health: store,
+            forget_skeleton: None,
             gaps: Vec::new(),
             keep_alive: Vec::new(),
         }
+    }
+
+    /// Gives the way this backend makes an account look stored before
+    /// skeletons were kept (it removes the account's stored skeleton).
+    pub fn forgetting_skeletons_with<F, Fut>(mut self, forget: F) -> Self
+    where
+        F: Fn(User) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.forget_skeleton = Some(Arc::new(move |user| Box::pin(forget(user))));
+        self
     }
 
     /// Records that this backend's server lacks `gap`, and why: cases that

@@ -151,6 +151,36 @@ async fn registration_errors_are_problem_documents() {
 }
 
 #[tokio::test]
+async fn a_look_alike_of_a_taken_name_is_taken() {
+    let server = TestServer::start().await;
+    let api = Api::new(&server);
+    let created = api.register("admin", PASSWORD).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // A Cyrillic а, a Greek α, `rn` for `m`, a zero-width space.
+    for look_alike in ["\u{0430}dmin", "\u{03B1}dmin", "adrnin", "ad\u{200B}min"] {
+        let refused = api.register(look_alike, PASSWORD).await;
+        assert_problem(refused, StatusCode::CONFLICT, "username_taken").await;
+    }
+    // A mixed-script name that looks like no account says what is wrong.
+    let mixed = assert_problem(
+        api.register("\u{0430}lice", PASSWORD).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(mixed["errors"][0]["field"], "username", "{mixed}");
+    assert!(
+        mixed["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("one script"),
+        "{mixed}"
+    );
+    assert_eq!(api.login("ADMIN", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn malformed_requests_get_4xx_problems_never_500() {
     let server = TestServer::start().await;
     let api = Api::new(&server);

@@ -73,6 +73,23 @@ async fn start_up_makes_the_indexes_and_doing_it_again_is_harmless() {
         &doc! { "username_key": 1 }
     );
     assert_eq!(by_key.get_bool("unique"), Ok(true));
+    let by_skeleton = named(&users, "username_skeleton_unique");
+    assert_eq!(
+        by_skeleton.get_document("key").unwrap(),
+        &doc! { "username_skeleton": 1 }
+    );
+    assert_eq!(by_skeleton.get_bool("unique"), Ok(true));
+    if let Ok(filter) = by_skeleton.get_document("partialFilterExpression") {
+        assert_eq!(filter, &doc! { "username_skeleton": { "$type": "string" } });
+    } else {
+        // FerretDB 1.x has no partial indexes; its unique index lets
+        // accounts without the field coexist (the contract checks that).
+        let _ = writeln!(
+            std::io::stderr(),
+            "NOTE: this server has no partial indexes (FerretDB 1.x): checked the plain \
+             unique username_skeleton index instead"
+        );
+    }
 
     let sessions = indexes(&raw, "sessions").await;
     let by_user = named(&sessions, "sessions_by_user");
@@ -176,6 +193,78 @@ async fn documents_hold_bson_uuids_dates_and_binary_digests() {
     assert!(
         matches!(stored.get("user_id"), Some(Bson::Binary(b)) if b.subtype == BinarySubtype::Uuid)
     );
+}
+
+#[tokio::test]
+async fn start_up_fills_in_the_skeletons_of_accounts_stored_before_them_oldest_first() {
+    let Some(database) = database("mongodb_store::skeletons") else {
+        return;
+    };
+    let store = database.store().await;
+    // A Cyrillic look-alike of alice, older than her, and bob; as an older
+    // version stored them, without skeletons.
+    let impostor = User {
+        id: UserId::from_random_bytes([1; 16]),
+        username: Username::from_stored("\u{0430}lice".to_owned()),
+        created_at: alice().created_at - time::Duration::days(1),
+        ..alice()
+    };
+    let bob = User {
+        id: UserId::from_random_bytes([2; 16]),
+        username: Username::parse("bob").unwrap(),
+        ..alice()
+    };
+    let raw = database.raw().await;
+    let users = raw.collection::<Document>("users");
+    for account in [&alice(), &impostor, &bob] {
+        store.insert_user(account).await.unwrap();
+        let unset = doc! { "$unset": { "username_skeleton": "" } };
+        users.update_many(doc! {}, unset).await.unwrap();
+    }
+    let skeleton_of = |key: &'static str| {
+        let users = users.clone();
+        async move {
+            let found = users.find_one(doc! { "username_key": key }).await.unwrap();
+            found
+                .unwrap()
+                .get_str("username_skeleton")
+                .ok()
+                .map(str::to_owned)
+        }
+    };
+
+    let store = database.store().await;
+    let alike = latch_domain::UsernameSkeleton::from_input("alice");
+    assert_eq!(
+        skeleton_of("\u{0430}lice").await.as_deref(),
+        Some(alike.as_str()),
+        "the older account holds the skeleton"
+    );
+    assert_eq!(
+        skeleton_of("alice").await,
+        None,
+        "its look-alike keeps none"
+    );
+    assert_eq!(skeleton_of("bob").await.as_deref(), Some("bob"));
+    for name in ["\u{0430}LICE", "ALICE", "bob"] {
+        let found = store
+            .user_by_key(&latch_domain::UsernameKey::from_input(name))
+            .await;
+        assert!(found.unwrap().is_some(), "{name:?} still signs in");
+    }
+    let look_alike = User {
+        id: UserId::from_random_bytes([3; 16]),
+        username: Username::parse("a1ice").unwrap(),
+        ..alice()
+    };
+    let refused = store.insert_user(&look_alike).await;
+    assert!(
+        matches!(refused, Err(latch_domain::InsertUserError::UsernameTaken)),
+        "{refused:?}"
+    );
+    // Starting again changes nothing.
+    database.store().await;
+    assert_eq!(skeleton_of("alice").await, None);
 }
 
 #[tokio::test]

@@ -76,6 +76,26 @@ async fn a_taken_username_is_refused_after_normalisation() {
 }
 
 #[tokio::test]
+async fn a_look_alike_username_is_taken_or_told_why_it_is_refused() {
+    let server = TestServer::start().await;
+    let browser = Browser::new(server.base_url());
+    assert_eq!(
+        browser.register("admin", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // A Cyrillic а; `rn` for `m`.
+    for look_alike in ["\u{0430}dmin", "adrnin"] {
+        let again = browser.register(look_alike, PASSWORD).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{look_alike:?}");
+        assert!(again.contains("That username is taken"));
+    }
+    let blank = browser.register("\u{3164}\u{3164}\u{3164}", PASSWORD).await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(blank.contains("cannot contain invisible characters"));
+}
+
+#[tokio::test]
 async fn invalid_input_is_shown_per_field_and_the_password_is_never_echoed() {
     let server = TestServer::start().await;
     let browser = Browser::new(server.base_url());

@@ -15,7 +15,7 @@ use latch_domain::{
     Authenticator, FailedAttempts, InsertUserError, NoEvents, Password, PasswordHash,
     PasswordHasher, Policies, Ports, Session, SessionId, SessionRepository, SessionToken,
     SignInAttemptRepository, StorageError, ThrottleKey, TokenSource, User, UserId, UserRepository,
-    Username, UsernameKey,
+    Username, UsernameKey, UsernameSkeleton,
 };
 use latch_http::{DEFAULT_MAX_BODY_BYTES, Services, TrustedProxies, WebSettings};
 use latch_memory::MemoryStore;
@@ -61,6 +61,10 @@ impl UserRepository for CountingStore {
 
     async fn user_by_key(&self, key: &UsernameKey) -> Result<Option<User>, StorageError> {
         self.inner.user_by_key(key).await
+    }
+
+    async fn skeleton_taken(&self, skeleton: &UsernameSkeleton) -> Result<bool, StorageError> {
+        self.inner.skeleton_taken(skeleton).await
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StorageError> {

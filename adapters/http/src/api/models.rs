@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 #[derive(Object)]
 pub struct RegisterRequest {
     /// 3 to 32 letters, digits, `.`, `_` or `-`; compared after trimming,
-    /// Unicode NFKC and case folding.
+    /// Unicode NFKC and case folding. No invisible characters, no mixed
+    /// scripts (Unicode UTS #39); a name that looks like a taken one is taken.
     pub username: String,
     /// At least the configured minimum (15 by default), at most 1024
     /// characters; not containing the username or "latch".
