@@ -224,7 +224,7 @@ server_5xx() {
 }
 
 log "creating the accounts"
-for account in bench bench-wrong-1 bench-wrong-2 bench-wrong-3 bench-locked; do
+for account in bench bench-wrong-1 bench-wrong-2 bench-wrong-3 bench-throttled; do
     create_account main "$account"
 done
 start_server main
@@ -287,7 +287,7 @@ wait "$flood_pid"
 flood_pid=
 
 log "timing refused sign-ins"
-on_store main "$fixtures" lock-out bench-locked >/dev/null
+on_store main "$fixtures" throttle bench-throttled >/dev/null
 # Reads "USERNAME PASSWORD" lines; signs in with each, expecting 401, and
 # prints the time each took.
 refused_times() {
@@ -302,7 +302,7 @@ unknown_ms=$(for n in $(seq 15); do echo "nobody-$n $password"; done | refused_t
 wrong_ms=$(for _ in $(seq 5); do for account in 1 2 3; do
     echo "bench-wrong-$account $wrong_password"
 done; done | refused_times | median)
-throttled_ms=$(for _ in $(seq 15); do echo "bench-locked $password"; done | refused_times | median)
+throttled_ms=$(for _ in $(seq 15); do echo "bench-throttled $password"; done | refused_times | median)
 
 peak_rss_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$server_pid/status")
 all_5xx=$(($(server_5xx) + other_servers_5xx))

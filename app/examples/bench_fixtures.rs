@@ -9,8 +9,9 @@
 //! - `seed-sessions COUNT`: adds COUNT live sessions to the SQLite store,
 //!   100 per account on accounts of their own (`seeded-00000`, ...), through
 //!   the store adapter rather than HTTP;
-//! - `lock-out USERNAME`: counts failed sign-ins for USERNAME until it is
-//!   locked out, so that every sign-in attempt for it is throttled.
+//! - `throttle USERNAME`: counts failed sign-ins for USERNAME up to one
+//!   short of the lockout, so that every sign-in attempt for it waits the
+//!   longest delay (15 minutes) and is refused unchecked.
 //!
 //! Run with `cargo run --release --example bench_fixtures -- COMMAND ...`.
 
@@ -35,7 +36,7 @@ const SESSIONS_PER_ACCOUNT: usize = 100;
 const CONCURRENT_INSERTS: usize = 8;
 
 const USAGE: &str =
-    "usage: bench_fixtures hash-time SAMPLES | seed-sessions COUNT | lock-out USERNAME";
+    "usage: bench_fixtures hash-time SAMPLES | seed-sessions COUNT | throttle USERNAME";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -53,7 +54,7 @@ async fn main() -> ExitCode {
             Ok(count) => seed_sessions(&settings, count).await,
             Err(_) => Err(USAGE.to_owned()),
         },
-        ["lock-out", username] => lock_out(&settings, username).await,
+        ["throttle", username] => throttle(&settings, username).await,
         _ => Err(USAGE.to_owned()),
     };
     match done {
@@ -201,14 +202,14 @@ fn joined(result: Option<Inserted>) -> Result<(), String> {
     }
 }
 
-/// Counts failed sign-ins for `username` up to the lockout.
-async fn lock_out(settings: &Settings, username: &str) -> Result<(), String> {
+/// Counts failed sign-ins for `username` up to one short of the lockout.
+async fn throttle(settings: &Settings, username: &str) -> Result<(), String> {
     let store = open_sqlite(settings).await?;
     let key = ThrottleKey::username(&UsernameKey::from_input(username));
     let mut seen = None;
     let mut recorded = Ok(());
     while seen
-        .is_none_or(|seen: FailedAttempts| seen.count < ThrottlePolicy::default().lockout_after)
+        .is_none_or(|seen: FailedAttempts| seen.count + 1 < ThrottlePolicy::default().lockout_after)
     {
         let at = OffsetDateTime::now_utc();
         let counted = store.record_failed_attempt_if(&key, seen, at).await;
@@ -222,7 +223,7 @@ async fn lock_out(settings: &Settings, username: &str) -> Result<(), String> {
     }
     store.close().await;
     recorded?;
-    println!("locked_out={username}");
+    println!("throttled={username}");
     Ok(())
 }
 
