@@ -35,7 +35,8 @@
 #   7. the server's peak RSS over the whole run (VmHWM);
 #   8. the median time of a refused sign-in: unknown user, wrong password,
 #      throttled account (15 attempts each, one at a time, with curl);
-# and the 5xx answers the servers counted over the whole run (/metrics).
+# and the 5xx answers the servers counted over the whole run (from each
+# server's metrics listener).
 set -euo pipefail
 
 usage() {
@@ -112,6 +113,7 @@ cleanup() {
 trap cleanup EXIT
 
 export LATCH__SERVER__LISTEN=127.0.0.1:0
+export LATCH__METRICS__LISTEN=127.0.0.1:0
 export LATCH__STORAGE__BACKEND=sqlite
 export LATCH__RATE_LIMIT__SIGN_IN_PER_MINUTE=0
 export LATCH__SESSION__COOKIE_SECURE=false
@@ -140,7 +142,7 @@ create_account() {
 # token and the cookie it belongs to (wrk sends that same pair with every
 # sign-in).
 start_server() {
-    local name=$1 pid url=
+    local name=$1 pid url= metrics_url=
     log "starting the server $name"
     # Started directly (not through on_store) so that $! is the server.
     LATCH__STORAGE__SQLITE__PATH=$work/$name.db "$latch" serve >"$work/$name.stdout" 2>"$work/$name.log" &
@@ -148,13 +150,15 @@ start_server() {
     server_pids+=("$pid")
     for _ in $(seq 300); do
         url=$(sed -n 's/^latch listening on //p' "$work/$name.stdout")
-        [[ -n $url ]] && break
+        metrics_url=$(sed -n 's/^metrics on //p' "$work/$name.stdout")
+        [[ -n $url && -n $metrics_url ]] && break
         kill -0 "$pid" 2>/dev/null || die "the server stopped: $(tail -n 5 "$work/$name.log")"
         sleep 0.1
     done
-    [[ -n $url ]] || die "the server did not say where it listens"
+    [[ -n $url && -n $metrics_url ]] || die "the server did not say where it listens and serves metrics"
     echo "$pid" >"$work/$name.pid"
     echo "$url" >"$work/$name.url"
+    echo "$metrics_url" >"$work/$name.metrics_url"
     curl -sS -c "$work/$name.cookies" -o "$work/$name.login.html" "$url/login"
     sed -n 's/.*<meta name="csrf-token" content="\([^"]*\)".*/\1/p' "$work/$name.login.html" |
         sed 's/&#x2f;/\//g; s/&#x3d;/=/g; s/&#x2b;/+/g; s/&amp;/\&/g' | head -n 1 >"$work/$name.csrf_token"
@@ -166,6 +170,7 @@ start_server() {
 use_server() {
     server_pid=$(<"$work/$1.pid")
     base=$(<"$work/$1.url")
+    metrics_url=$(<"$work/$1.metrics_url")
     csrf_token=$(<"$work/$1.csrf_token")
     csrf_cookie=$(<"$work/$1.csrf_cookie")
 }
@@ -219,7 +224,7 @@ meets() { awk -v value="$1" -v limit="$3" -v how="$2" 'BEGIN {
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # The 5xx answers the current server has counted.
 server_5xx() {
-    curl -sS "$base/metrics" |
+    curl -sS "$metrics_url" |
         awk '/^latch_http_requests_total\{/ && /status="5/ { sum += $NF } END { print sum + 0 }'
 }
 

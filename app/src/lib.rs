@@ -2,6 +2,7 @@
 //! hands them to the web adapter and serves it.
 
 pub mod cli;
+mod connections;
 pub mod settings;
 mod store;
 mod system;
@@ -11,12 +12,9 @@ use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 
 use latch_argon2::Argon2Hasher;
 use latch_domain::{Authenticator, Broadcast, Clock, Events, Policies, Ports, ThrottlePolicy};
-use latch_http::{AuditLog, Metrics, Services, TelemetrySettings, WebSettings};
-use poem::{
-    Server,
-    listener::{Acceptor, Listener, TcpListener},
-};
-use tokio::{sync::oneshot, task::JoinHandle};
+use latch_http::{AuditLog, ConnectionLimits, Metrics, Services, TelemetrySettings, WebSettings};
+use poem::endpoint::BoxEndpoint;
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 pub use crate::settings::{Backend, Settings, SettingsError};
 pub use crate::system::HmacDigests;
@@ -56,7 +54,8 @@ pub enum StartupError {
 /// A server running in the background.
 pub struct RunningServer {
     local_addr: SocketAddr,
-    stop: oneshot::Sender<()>,
+    metrics_addr: Option<SocketAddr>,
+    stop: watch::Sender<bool>,
     task: JoinHandle<io::Result<()>>,
 }
 
@@ -66,11 +65,16 @@ impl RunningServer {
         self.local_addr
     }
 
+    /// The address the metrics are served on, if they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
     /// Stops accepting connections, lets in-flight requests finish, closes
     /// the store, and returns once all is done.
     pub async fn shutdown(self) -> io::Result<()> {
         // The server may have stopped already; then there is nobody to tell.
-        let _ = self.stop.send(());
+        let _ = self.stop.send(true);
         self.task.await.map_err(io::Error::other)?
     }
 }
@@ -138,9 +142,12 @@ pub async fn start_with_clock(
 ) -> Result<RunningServer, StartupError> {
     let store = Store::open(&settings).await?;
     let store_ports = store.ports();
-    let metrics = settings.metrics.enabled.then(|| Arc::new(Metrics::new()));
+    let metrics = settings
+        .metrics
+        .listen
+        .map(|address| (address, Arc::new(Metrics::new())));
     let mut events = Broadcast::new().with(Arc::new(AuditLog));
-    if let Some(metrics) = &metrics {
+    if let Some((_, metrics)) = &metrics {
         events = events.with(metrics.clone());
     }
     if settings.secret_key.is_none() {
@@ -167,38 +174,76 @@ pub async fn start_with_clock(
         },
     )?;
 
-    let endpoint = latch_http::with_telemetry(endpoint, TelemetrySettings { metrics });
+    let endpoint = latch_http::with_telemetry(
+        endpoint,
+        TelemetrySettings {
+            metrics: metrics.as_ref().map(|(_, metrics)| metrics.clone()),
+        },
+    );
 
-    let acceptor = TcpListener::bind(settings.listen)
-        .into_acceptor()
-        .await
-        .map_err(|source| StartupError::Listen {
-            address: settings.listen,
-            source,
-        })?;
-    let local_addr = acceptor
-        .local_addr()
-        .iter()
-        .find_map(|addr| addr.as_socket_addr().copied())
-        .unwrap_or(settings.listen);
-    let (stop, stopped) = oneshot::channel::<()>();
+    let limits = ConnectionLimits {
+        header_timeout: settings.connections.header_timeout,
+        keep_alive_timeout: settings.connections.keep_alive_timeout,
+        max_connections: connections::connection_cap(settings.connections.max_connections),
+    };
+    let (listener, local_addr) = bind(settings.listen).await?;
+    let metrics_server = match metrics {
+        Some((address, metrics)) => {
+            let (listener, address) = bind(address).await?;
+            let endpoint = latch_http::metrics_endpoint(metrics);
+            Some((listener, address, endpoint))
+        }
+        None => None,
+    };
+    let metrics_addr = metrics_server.as_ref().map(|(_, address, _)| *address);
+    let (stop, stopping) = watch::channel(false);
+    let metrics_limits = ConnectionLimits {
+        max_connections: connections::METRICS_CONNECTIONS,
+        ..limits
+    };
+    let metrics_task = metrics_server.map(|(listener, _, endpoint)| {
+        tokio::spawn(serve(listener, endpoint, metrics_limits, stopping.clone()))
+    });
     let task = tokio::spawn(async move {
-        let served = Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(
-                endpoint,
-                async {
-                    // A dropped sender also means stop.
-                    let _ = stopped.await;
-                },
-                Some(SHUTDOWN_GRACE),
-            )
-            .await;
+        let served = serve(listener, endpoint, limits, stopping).await;
+        if let Some(metrics_task) = metrics_task {
+            // Metrics are a side show: their failure is logged, not fatal.
+            match metrics_task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "the metrics listener failed"),
+                Err(error) => tracing::warn!(%error, "the metrics listener's task failed"),
+            }
+        }
         store.close().await;
         served
     });
     Ok(RunningServer {
         local_addr,
+        metrics_addr,
         stop,
         task,
     })
+}
+
+/// Opens a listening socket on `address`; returns it with the address it
+/// got (the real port when 0 was asked for).
+async fn bind(address: SocketAddr) -> Result<(TcpListener, SocketAddr), StartupError> {
+    let listen_error = |source| StartupError::Listen { address, source };
+    let listener = TcpListener::bind(address).await.map_err(listen_error)?;
+    let bound = listener.local_addr().map_err(listen_error)?;
+    Ok((listener, bound))
+}
+
+/// Serves `endpoint` on `listener` until `stopping` turns true (or its
+/// sender is dropped), then shuts down gracefully.
+async fn serve(
+    listener: TcpListener,
+    endpoint: BoxEndpoint<'static>,
+    limits: ConnectionLimits,
+    mut stopping: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let stop = async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    latch_http::serve(listener, endpoint, limits, stop, SHUTDOWN_GRACE).await
 }

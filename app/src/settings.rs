@@ -56,8 +56,14 @@ struct RawSettings {
     session: RawSession,
     password: RawPassword,
     log: LogSettings,
-    metrics: MetricsSettings,
+    metrics: RawMetrics,
     rate_limit: RawRateLimit,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +81,9 @@ struct RawServer {
     secret_key_required: bool,
     max_body_bytes: usize,
     trusted_proxies: Vec<String>,
+    header_timeout: String,
+    keep_alive_timeout: String,
+    max_connections: usize,
 }
 
 #[derive(Deserialize)]
@@ -158,12 +167,27 @@ pub enum LogFormat {
 }
 
 /// Metrics settings.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricsSettings {
-    /// Serve Prometheus metrics at `GET /metrics`.
-    pub enabled: bool,
+    /// Where to serve Prometheus metrics at `GET /metrics`, apart from the
+    /// application (`None`: no metrics).
+    pub listen: Option<SocketAddr>,
 }
+
+/// What connections may take of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// How long a request head may take to arrive.
+    pub header_timeout: std::time::Duration,
+    /// How long a connection may stay open answering nothing.
+    pub keep_alive_timeout: std::time::Duration,
+    /// How many connections may be open at once (`None`: as many as the
+    /// file-descriptor limit allows, less a reserve).
+    pub max_connections: Option<usize>,
+}
+
+/// The most connections `server.max_connections` may ask for.
+const MAX_CONNECTIONS: usize = 1_000_000;
 
 /// Checked settings, ready for the composition root. Its `Debug` output
 /// never shows the secret key, nor the MongoDB URI's credentials.
@@ -171,6 +195,8 @@ pub struct MetricsSettings {
 pub struct Settings {
     /// Where to listen.
     pub listen: SocketAddr,
+    /// What connections may take.
+    pub connections: ConnectionSettings,
     /// The reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
     /// Sign-in attempts allowed per client IP (`None`: unlimited).
@@ -208,6 +234,7 @@ impl fmt::Debug for Settings {
         // Every field named, so that a new one cannot be forgotten here.
         let Self {
             listen,
+            connections,
             trusted_proxies,
             sign_in_limit,
             sign_up_limit,
@@ -226,6 +253,7 @@ impl fmt::Debug for Settings {
         } = self;
         f.debug_struct("Settings")
             .field("listen", listen)
+            .field("connections", connections)
             .field("trusted_proxies", trusted_proxies)
             .field("sign_in_limit", sign_in_limit)
             .field("sign_up_limit", sign_up_limit)
@@ -311,6 +339,8 @@ impl RawSettings {
                 "server.max_body_bytes must be between 1024 and 1048576",
             ));
         }
+        let connections = check_connections(&self.server)?;
+        let metrics = check_metrics(&self.metrics)?;
         let sqlite = check_sqlite(self.storage.sqlite)?;
         let mongodb = check_mongodb(self.storage.mongodb)?;
         let absolute_lifetime =
@@ -362,6 +392,7 @@ impl RawSettings {
         };
         Ok(Settings {
             listen: self.server.listen,
+            connections,
             trusted_proxies: TrustedProxies::new(trusted_proxies),
             sign_in_limit: per(
                 self.rate_limit.sign_in_per_minute,
@@ -389,9 +420,58 @@ impl RawSettings {
                 n => n,
             },
             log: self.log,
-            metrics: self.metrics,
+            metrics,
         })
     }
+}
+
+fn check_connections(raw: &RawServer) -> Result<ConnectionSettings, SettingsError> {
+    let timeout = |key: &str, text: &str, longest: Duration, longest_text: &str| {
+        let duration = parse_duration(key, text)?;
+        if duration < Duration::SECOND || duration > longest {
+            return Err(invalid(format!(
+                "{key} must be between 1s and {longest_text}"
+            )));
+        }
+        Ok(duration.unsigned_abs())
+    };
+    let header_timeout = timeout(
+        "server.header_timeout",
+        &raw.header_timeout,
+        Duration::minutes(5),
+        "5m",
+    )?;
+    let keep_alive_timeout = timeout(
+        "server.keep_alive_timeout",
+        &raw.keep_alive_timeout,
+        Duration::hours(1),
+        "1h",
+    )?;
+    if raw.max_connections > MAX_CONNECTIONS {
+        return Err(invalid(format!(
+            "server.max_connections must be at most {MAX_CONNECTIONS} (0: from the file-descriptor limit)"
+        )));
+    }
+    Ok(ConnectionSettings {
+        header_timeout,
+        keep_alive_timeout,
+        max_connections: (raw.max_connections > 0).then_some(raw.max_connections),
+    })
+}
+
+fn check_metrics(raw: &RawMetrics) -> Result<MetricsSettings, SettingsError> {
+    let listen = raw.listen.trim();
+    if listen.is_empty() {
+        return Ok(MetricsSettings { listen: None });
+    }
+    let listen = listen.parse().map_err(|_| {
+        invalid(format!(
+            "metrics.listen must be an address and a port, like \"127.0.0.1:9464\", or empty for no metrics; not {listen:?}"
+        ))
+    })?;
+    Ok(MetricsSettings {
+        listen: Some(listen),
+    })
 }
 
 fn check_sqlite(raw: RawSqlite) -> Result<SqliteSettings, SettingsError> {
@@ -514,6 +594,55 @@ mod tests {
         assert_eq!(settings.session.remember_lifetime, Duration::days(30));
         assert_eq!(settings.max_body_bytes, 16 * 1024);
         assert_eq!(settings.secret_key, None);
+        assert_eq!(
+            settings.connections,
+            ConnectionSettings {
+                header_timeout: std::time::Duration::from_secs(10),
+                keep_alive_timeout: std::time::Duration::from_secs(60),
+                max_connections: None,
+            }
+        );
+        assert_eq!(
+            settings.metrics.listen.map(|address| address.to_string()),
+            Some("127.0.0.1:9464".to_owned())
+        );
+    }
+
+    #[test]
+    fn connection_limits_are_read_and_checked() {
+        let settings = load(
+            None,
+            &[
+                ("LATCH__SERVER__HEADER_TIMEOUT", "2s"),
+                ("LATCH__SERVER__KEEP_ALIVE_TIMEOUT", "5m"),
+                ("LATCH__SERVER__MAX_CONNECTIONS", "500"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            settings.connections,
+            ConnectionSettings {
+                header_timeout: std::time::Duration::from_secs(2),
+                keep_alive_timeout: std::time::Duration::from_secs(300),
+                max_connections: Some(500),
+            }
+        );
+        for (key, value) in [
+            ("LATCH__SERVER__HEADER_TIMEOUT", "0s"),
+            ("LATCH__SERVER__HEADER_TIMEOUT", "6m"),
+            ("LATCH__SERVER__HEADER_TIMEOUT", "soon"),
+            ("LATCH__SERVER__KEEP_ALIVE_TIMEOUT", "0s"),
+            ("LATCH__SERVER__KEEP_ALIVE_TIMEOUT", "2h"),
+            ("LATCH__SERVER__MAX_CONNECTIONS", "1000001"),
+            ("LATCH__SERVER__MAX_CONNECTIONS", "-1"),
+        ] {
+            let error = error_of(&[(key, value)]);
+            let named = key
+                .trim_start_matches("LATCH__")
+                .replace("__", ".")
+                .to_lowercase();
+            assert!(error.contains(&named), "{key}={value}: {error}");
+        }
     }
 
     #[test]
@@ -602,19 +731,24 @@ mod tests {
     fn log_format_and_metrics_are_read_and_checked() {
         let defaults = load(None, &[]).unwrap();
         assert_eq!(defaults.log.format, LogFormat::Text);
-        assert!(defaults.metrics.enabled);
         let settings = load(
             None,
             &[
                 ("LATCH__LOG__FORMAT", "json"),
-                ("LATCH__METRICS__ENABLED", "false"),
+                ("LATCH__METRICS__LISTEN", "[::1]:9100"),
             ],
         )
         .unwrap();
         assert_eq!(settings.log.format, LogFormat::Json);
-        assert!(!settings.metrics.enabled);
+        assert_eq!(
+            settings.metrics.listen.map(|address| address.to_string()),
+            Some("[::1]:9100".to_owned())
+        );
+        let off = load(None, &[("LATCH__METRICS__LISTEN", "")]).unwrap();
+        assert_eq!(off.metrics.listen, None);
         assert!(error_of(&[("LATCH__LOG__FORMAT", "xml")]).contains("log.format"));
-        assert!(error_of(&[("LATCH__METRICS__ENABLED", "maybe")]).contains("metrics.enabled"));
+        assert!(error_of(&[("LATCH__METRICS__LISTEN", "9464")]).contains("metrics.listen"));
+        assert!(error_of(&[("LATCH__METRICS__ENABLED", "false")]).contains("enabled"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use tempfile::TempDir;
 /// A running server and the directory holding its data.
 pub struct TestServer {
     base_url: String,
+    metrics_url: Option<String>,
     server: Option<RunningServer>,
     data_dir: TempDir,
 }
@@ -39,6 +40,7 @@ impl TestServer {
         let database = data_dir.path().join("latch.db");
         let mut vars: HashMap<String, String> = HashMap::from([
             ("LATCH__SERVER__LISTEN".into(), "127.0.0.1:0".into()),
+            ("LATCH__METRICS__LISTEN".into(), "127.0.0.1:0".into()),
             (
                 "LATCH__STORAGE__SQLITE__PATH".into(),
                 database.display().to_string(),
@@ -55,6 +57,9 @@ impl TestServer {
         let server = started.expect("the server starts");
         Self {
             base_url: format!("http://{}", server.local_addr()),
+            metrics_url: server
+                .metrics_addr()
+                .map(|address| format!("http://{address}/metrics")),
             server: Some(server),
             data_dir,
         }
@@ -63,6 +68,12 @@ impl TestServer {
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `http://127.0.0.1:PORT/metrics` on the metrics listener, unless
+    /// metrics are off.
+    pub fn metrics_url(&self) -> Option<&str> {
+        self.metrics_url.as_deref()
     }
 
     /// The directory holding the server's data.

@@ -9,6 +9,8 @@
 //!   API with its OpenAPI document.
 //! - `ops`: health checks, request ids and logs, Prometheus metrics, and
 //!   the audit log, which listens to the domain's events.
+//! - `server`: the accept loop and connections under it all, with the
+//!   connection cap and the head and keep-alive timeouts.
 //!
 //! It reaches the domain only through the faces it is given: what visitors
 //! and account owners may do, never what operators may do.
@@ -20,6 +22,7 @@ pub mod fuzzing;
 mod middleware;
 mod ops;
 mod pages;
+mod server;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -33,9 +36,10 @@ pub use crate::{
     ops::{
         audit_log::AuditLog,
         metrics::Metrics,
-        telemetry::{REQUEST_ID_HEADER, TelemetrySettings, with_telemetry},
+        telemetry::{REQUEST_ID_HEADER, TelemetrySettings, metrics_endpoint, with_telemetry},
     },
     pages::{RenderError, Templates},
+    server::{ConnectionLimits, serve},
     user_agent::browser_name,
 };
 

@@ -1,8 +1,8 @@
 //! `latch serve`: serve until Ctrl-C or SIGTERM, then stop gracefully.
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
-use crate::{Settings, cli::fail, start};
+use crate::{RunningServer, Settings, cli::fail, start};
 
 /// Starts the server, prints where it listens, and shuts it down cleanly on
 /// a signal. The signal handlers are in place before the address is
@@ -14,7 +14,7 @@ pub(super) async fn serve(settings: Settings) -> ExitCode {
         Ok(server) => server,
         Err(error) => return fail(&error),
     };
-    println!("latch listening on http://{}", server.local_addr());
+    announce(&server);
 
     stop.received().await;
     tracing::info!("shutting down: finishing requests in flight");
@@ -22,6 +22,17 @@ pub(super) async fn serve(settings: Settings) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&error),
     }
+}
+
+/// Prints where the server listens, one address a line: the application's,
+/// then the metrics'. A reader gone (a closed pipe) does not matter.
+fn announce(server: &RunningServer) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "latch listening on http://{}", server.local_addr());
+    if let Some(metrics) = server.metrics_addr() {
+        let _ = writeln!(stdout, "metrics on http://{metrics}/metrics");
+    }
+    let _ = stdout.flush();
 }
 
 /// Ctrl-C and, on Unix, SIGTERM, listened for from the moment it is made.

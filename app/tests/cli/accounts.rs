@@ -29,6 +29,7 @@ fn command(database: &Path) -> Command {
         .env_remove("LATCH_ENV")
         .env_remove("RUST_LOG")
         .env("LATCH__SERVER__LISTEN", "127.0.0.1:0")
+        .env("LATCH__METRICS__LISTEN", "127.0.0.1:0")
         .env("LATCH__LOG__LEVEL", "warn")
         .env("LATCH__STORAGE__BACKEND", "sqlite")
         .env("LATCH__STORAGE__SQLITE__PATH", database);

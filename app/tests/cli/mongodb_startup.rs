@@ -13,6 +13,7 @@ async fn an_unreachable_mongodb_stops_start_up_naming_the_host_but_not_the_passw
         .env_remove("LATCH_ENV")
         .env_remove("RUST_LOG")
         .env("LATCH__SERVER__LISTEN", "127.0.0.1:0")
+        .env("LATCH__METRICS__LISTEN", "127.0.0.1:0")
         .env("LATCH__STORAGE__BACKEND", "mongodb")
         // Nothing listens on port 1 of the loopback address.
         .env(

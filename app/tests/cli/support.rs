@@ -27,11 +27,25 @@ pub fn latch_under_umask_000() -> Command {
     configured(command)
 }
 
+/// As [`latch`], but started by `sh` with at most `descriptors` open file
+/// descriptors (`ulimit -n`).
+#[cfg(unix)]
+pub fn latch_with_descriptor_limit(descriptors: u32) -> Command {
+    let mut command = Command::new("sh");
+    command.args([
+        "-c",
+        &format!("ulimit -n {descriptors} && exec \"$0\" \"$@\""),
+        env!("CARGO_BIN_EXE_latch"),
+    ]);
+    configured(command)
+}
+
 fn configured(mut command: Command) -> Command {
     command
         .env_remove("LATCH_ENV")
         .env_remove("RUST_LOG")
         .env("LATCH__SERVER__LISTEN", "127.0.0.1:0")
+        .env("LATCH__METRICS__LISTEN", "127.0.0.1:0")
         .env("LATCH__STORAGE__BACKEND", "memory")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

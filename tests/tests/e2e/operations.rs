@@ -1,6 +1,7 @@
 //! What operators rely on, end to end on the real server: request ids on
-//! every response, Prometheus metrics (and turning them off), and a
-//! graceful shutdown that lets requests in flight finish.
+//! every response, Prometheus metrics on a listener of their own (and
+//! turning them off), and a graceful shutdown that lets requests in flight
+//! finish.
 
 use std::time::Duration;
 
@@ -52,7 +53,14 @@ async fn metrics_count_requests_and_sign_ins() {
     let right = browser.log_in("alice", PASSWORD).await;
     assert_eq!(right.status, StatusCode::SEE_OTHER);
 
-    let metrics = browser.get("/metrics").await;
+    let on_the_application = browser.get("/metrics").await;
+    assert_eq!(on_the_application.status, StatusCode::NOT_FOUND);
+    assert!(!on_the_application.contains("latch_http_requests_total"));
+
+    let metrics_url = server.metrics_url().expect("metrics are on by default");
+    let metrics = Browser::new(metrics_url.trim_end_matches("/metrics"))
+        .get("/metrics")
+        .await;
     assert_eq!(metrics.status, StatusCode::OK);
     assert!(
         metrics.headers["content-type"]
@@ -78,7 +86,8 @@ async fn metrics_count_requests_and_sign_ins() {
 
 #[tokio::test]
 async fn metrics_can_be_turned_off() {
-    let server = TestServer::start_with(&[("LATCH__METRICS__ENABLED", "false")]).await;
+    let server = TestServer::start_with(&[("LATCH__METRICS__LISTEN", "")]).await;
+    assert_eq!(server.metrics_url(), None);
     let browser = Browser::new(server.base_url());
     let metrics = browser.get("/metrics").await;
     assert_eq!(metrics.status, StatusCode::NOT_FOUND);

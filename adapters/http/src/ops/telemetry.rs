@@ -1,7 +1,7 @@
 //! What operators see of each request: a request id (taken from a proxy's
 //! `X-Request-Id` when well formed, else made here, and always sent back),
-//! one log line when it is answered, and the Prometheus metrics served at
-//! `/metrics`.
+//! one log line when it is answered, and its count in the Prometheus
+//! metrics, which [`metrics_endpoint`] serves on a listener of their own.
 
 use std::{
     sync::{
@@ -23,7 +23,7 @@ use super::{metrics::Metrics, route_label::RouteSlot};
 /// The header carrying the request id, both ways.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// Where the metrics are served, when enabled.
+/// Where the metrics are served, on the metrics listener.
 const METRICS_PATH: &str = "/metrics";
 
 /// The longest request id accepted from a client or proxy.
@@ -32,13 +32,12 @@ const MAX_REQUEST_ID_LEN: usize = 64;
 /// What to observe.
 #[derive(Debug, Clone, Default)]
 pub struct TelemetrySettings {
-    /// Count requests into these metrics and serve them at `GET /metrics`
-    /// (`None`: no metrics).
+    /// Count requests into these metrics (`None`: no metrics).
     pub metrics: Option<Arc<Metrics>>,
 }
 
 /// Wraps the whole application: request ids, request logs and, when
-/// enabled, metrics at `/metrics`.
+/// enabled, request counts and latencies.
 pub fn with_telemetry(
     inner: BoxEndpoint<'static>,
     settings: TelemetrySettings,
@@ -75,18 +74,11 @@ impl Endpoint for Telemetry {
             request_id = %id,
             client_ip = tracing::field::Empty
         );
-        let (mut response, route) = match &self.metrics {
-            Some(metrics) if path == METRICS_PATH => {
-                (metrics_response(metrics, &method), METRICS_PATH)
-            }
-            _ => {
-                let response = match self.inner.call(req).instrument(span).await {
-                    Ok(response) => response,
-                    Err(error) => error.into_response(),
-                };
-                (response, slot.label())
-            }
+        let mut response = match self.inner.call(req).instrument(span).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
         };
+        let route = slot.label();
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
         }
@@ -101,13 +93,13 @@ impl Endpoint for Telemetry {
     }
 }
 
-/// One line per answered request. Health checks and metrics scrapes, which
-/// arrive every few seconds, are logged at `debug`.
+/// One line per answered request. Health checks, which arrive every few
+/// seconds, are logged at `debug`.
 fn log_request(id: &str, method: &Method, path: &str, route: &str, status: StatusCode, secs: f64) {
     let latency_ms = (secs * 1_000_000.0).round() / 1000.0;
     let path = truncate(path, 256);
     let status = status.as_u16();
-    if route.starts_with("/health/") || route == METRICS_PATH {
+    if route.starts_with("/health/") {
         tracing::debug!(target: "latch::request", request_id = %id, %method, path, status, latency_ms, "request");
     } else {
         tracing::info!(target: "latch::request", request_id = %id, %method, path, status, latency_ms, "request");
@@ -121,14 +113,22 @@ fn truncate(text: &str, max: usize) -> &str {
     }
 }
 
-fn metrics_response(metrics: &Metrics, method: &Method) -> Response {
-    if *method != Method::GET && *method != Method::HEAD {
-        return StatusCode::METHOD_NOT_ALLOWED.into_response();
-    }
-    Response::builder()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(metrics.render())
+/// What the metrics listener serves: the metrics at `GET /metrics`, in
+/// Prometheus' text format, and nothing else.
+pub fn metrics_endpoint(metrics: Arc<Metrics>) -> BoxEndpoint<'static> {
+    poem::endpoint::make_sync(move |req: Request| {
+        if req.uri().path() != METRICS_PATH {
+            return StatusCode::NOT_FOUND.into_response();
+        }
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
+        Response::builder()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(metrics.render())
+    })
+    .boxed()
 }
 
 /// Makes request ids: a random prefix per process and a counter, so ids
@@ -191,15 +191,18 @@ mod tests {
         "ok"
     }
 
-    fn app(metrics_enabled: bool) -> BoxEndpoint<'static> {
+    fn app_counting_into(metrics: Option<Arc<Metrics>>) -> BoxEndpoint<'static> {
         let inner = Route::new()
             .at("/", get(ok))
             .at("/login", get(ok))
             .with(RecordRoute::default())
             .map_to_response()
             .boxed();
-        let metrics = metrics_enabled.then(|| Arc::new(Metrics::new()));
         with_telemetry(inner, TelemetrySettings { metrics })
+    }
+
+    fn app(metrics_enabled: bool) -> BoxEndpoint<'static> {
+        app_counting_into(metrics_enabled.then(|| Arc::new(Metrics::new())))
     }
 
     async fn send(
@@ -248,11 +251,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn metrics_are_served_when_enabled() {
-        let app = app(true);
+    async fn the_metrics_endpoint_serves_what_the_application_counted() {
+        let metrics = Arc::new(Metrics::new());
+        let app = app_counting_into(Some(metrics.clone()));
+        let scrape = metrics_endpoint(metrics);
         send(&app, Method::GET, "/login", None).await;
         send(&app, Method::GET, "/nowhere/at/all", None).await;
-        let response = send(&app, Method::GET, "/metrics", None).await;
+        let response = send(&scrape, Method::GET, "/metrics", None).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
             response.content_type(),
@@ -270,14 +275,18 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("nowhere"), "{text}");
-        let post = send(&app, Method::POST, "/metrics", None).await;
+        let post = send(&scrape, Method::POST, "/metrics", None).await;
         assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let elsewhere = send(&scrape, Method::GET, "/login", None).await;
+        assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]
-    async fn metrics_can_be_turned_off() {
-        let app = app(false);
-        let response = send(&app, Method::GET, "/metrics", None).await;
-        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    async fn the_application_itself_has_no_metrics_path() {
+        for metrics_enabled in [true, false] {
+            let app = app(metrics_enabled);
+            let response = send(&app, Method::GET, "/metrics", None).await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        }
     }
 }
