@@ -11,7 +11,10 @@
 //!   the store adapter rather than HTTP;
 //! - `throttle USERNAME`: counts failed sign-ins for USERNAME up to one
 //!   short of the lockout, so that every sign-in attempt for it waits the
-//!   longest delay (15 minutes) and is refused unchecked.
+//!   longest delay (15 minutes) and is refused unchecked;
+//! - `commit-time COUNT`: writes COUNT sessions to the SQLite store one at
+//!   a time, each its own commit, with `storage.sqlite.synchronous` as
+//!   configured, and prints the median time of one (`commit_ms=...`).
 //!
 //! Run with `cargo run --release --example bench_fixtures -- COMMAND ...`.
 
@@ -24,7 +27,7 @@ use latch_domain::{
     SignInAttemptRepository, ThrottleKey, ThrottlePolicy, User, UserId, UserRepository, Username,
     UsernameKey,
 };
-use latch_sqlite::SqliteStore;
+use latch_sqlite::{SqliteOptions, SqliteStore};
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
@@ -35,8 +38,7 @@ const SESSIONS_PER_ACCOUNT: usize = 100;
 /// hides the hand-offs to the blocking pool).
 const CONCURRENT_INSERTS: usize = 8;
 
-const USAGE: &str =
-    "usage: bench_fixtures hash-time SAMPLES | seed-sessions COUNT | throttle USERNAME";
+const USAGE: &str = "usage: bench_fixtures hash-time SAMPLES | seed-sessions COUNT | throttle USERNAME | commit-time COUNT";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -55,6 +57,10 @@ async fn main() -> ExitCode {
             Err(_) => Err(USAGE.to_owned()),
         },
         ["throttle", username] => throttle(&settings, username).await,
+        ["commit-time", count] => match count.parse() {
+            Ok(count) if count > 0 => commit_time(&settings, count).await,
+            _ => Err(USAGE.to_owned()),
+        },
         _ => Err(USAGE.to_owned()),
     };
     match done {
@@ -125,7 +131,11 @@ async fn open_sqlite(settings: &Settings) -> Result<SqliteStore, String> {
     if settings.backend != Backend::Sqlite {
         return Err("the benchmark fixtures work on the SQLite store only".to_owned());
     }
-    SqliteStore::open(&settings.sqlite.path, settings.sqlite.max_connections)
+    let options = SqliteOptions {
+        read_connections: settings.sqlite.max_connections,
+        synchronous: settings.sqlite.synchronous,
+    };
+    SqliteStore::open_with(&settings.sqlite.path, options)
         .await
         .map_err(|error| format!("{}: {error}", settings.sqlite.path.display()))
 }
@@ -200,6 +210,59 @@ fn joined(result: Option<Inserted>) -> Result<(), String> {
         Some(Ok(Err(error))) => Err(error.to_string()),
         Some(Err(error)) => Err(error.to_string()),
     }
+}
+
+/// Writes `count` sessions of one new account, one after the other, and
+/// prints the median time of one write (its own transaction and commit).
+async fn commit_time(settings: &Settings, count: usize) -> Result<(), String> {
+    let store = open_sqlite(settings).await?;
+    let timed = timed_commits(settings, &store, count).await;
+    store.close().await;
+    println!("commit_ms={:.3}", median(timed?));
+    Ok(())
+}
+
+async fn timed_commits(
+    settings: &Settings,
+    store: &SqliteStore,
+    count: usize,
+) -> Result<Vec<f64>, String> {
+    let now = OffsetDateTime::now_utc();
+    let user = User {
+        id: UserId::from_random_bytes(random_bytes()),
+        username: Username::parse("commit-timer").map_err(|error| error.to_string())?,
+        password_hash: latch_domain::PasswordHash::new("$argon2id$not-a-real-hash"),
+        created_at: now,
+        last_login_at: None,
+        credential_version: 0,
+        disabled: false,
+    };
+    store
+        .insert_user(&user)
+        .await
+        .map_err(|error| error.to_string())?;
+    let mut millis = Vec::with_capacity(count);
+    for _ in 0..count {
+        let session = Session {
+            id: random_token().id(),
+            user_id: user.id,
+            created_at: now,
+            authenticated_at: now,
+            last_seen_at: now,
+            expires_at: settings.session.expiry(now, false),
+            remember: false,
+            credential_version: 0,
+            user_agent: None,
+            client_ip: None,
+        };
+        let started = Instant::now();
+        store
+            .insert_session(&session)
+            .await
+            .map_err(|error| error.to_string())?;
+        millis.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(millis)
 }
 
 /// Counts failed sign-ins for `username` up to one short of the lockout.
