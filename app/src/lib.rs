@@ -171,6 +171,8 @@ pub async fn start_with_clock(
             trusted_proxies: settings.trusted_proxies.clone(),
             sign_in_limit: settings.sign_in_limit,
             sign_up_limit: settings.sign_up_limit,
+            access: settings.access.clone(),
+            portal_url: settings.portal_url.clone(),
         },
     )?;
 

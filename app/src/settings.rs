@@ -1,17 +1,25 @@
 //! Configuration: compiled-in defaults, then `config/default.toml`, then the
-//! `$LATCH_ENV` layer, then `LATCH__SECTION__KEY` environment variables.
+//! `$LATCH_ENV` layer, then the file `$LATCH_CONFIG` names, then
+//! `LATCH__SECTION__KEY` environment variables.
 //! Everything is checked here, at start-up, with messages that name the key.
 
 use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr};
 
 use config::{Config, Environment, File, FileFormat};
 use latch_argon2::Argon2Settings;
-use latch_domain::{PasswordPolicy, SessionPolicy, session::MAX_REMEMBER_LIFETIME};
+use latch_domain::{
+    AccessRule, AccessRules, Allow, DefaultAccess, HostPattern, PasswordPolicy, PathPrefix,
+    SessionPolicy, session::MAX_REMEMBER_LIFETIME,
+};
 use latch_http::{IpNetwork, RateLimit, TrustedProxies};
 use latch_mongodb::MongoSettings;
 use latch_sqlite::Synchronous;
 use serde::Deserialize;
 use time::Duration;
+
+/// The variable naming one more settings file (TOML), read after the
+/// environment's layer and before the `LATCH__...` variables.
+const CONFIG_FILE_VARIABLE: &str = "LATCH_CONFIG";
 
 /// The defaults, compiled into the binary so it runs from any directory.
 const DEFAULTS: &str = include_str!("../../config/default.toml");
@@ -58,6 +66,29 @@ struct RawSettings {
     log: LogSettings,
     metrics: RawMetrics,
     rate_limit: RawRateLimit,
+    forward_auth: RawForwardAuth,
+    access: RawAccess,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForwardAuth {
+    portal_url: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    default: String,
+    rules: Vec<RawAccessRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccessRule {
+    host: String,
+    path: Option<String>,
+    allow: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,6 +258,11 @@ pub struct Settings {
     pub log: LogSettings,
     /// Metrics.
     pub metrics: MetricsSettings,
+    /// Who may reach what behind a proxy using forward auth.
+    pub access: AccessRules,
+    /// Where browsers reach the sign-in page (`https://auth.example.com`),
+    /// for forward auth's redirects; `None`: the apps' own host.
+    pub portal_url: Option<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -250,6 +286,8 @@ impl fmt::Debug for Settings {
             max_concurrent_hashes,
             log,
             metrics,
+            access,
+            portal_url,
         } = self;
         f.debug_struct("Settings")
             .field("listen", listen)
@@ -269,6 +307,8 @@ impl fmt::Debug for Settings {
             .field("max_concurrent_hashes", max_concurrent_hashes)
             .field("log", log)
             .field("metrics", metrics)
+            .field("access", access)
+            .field("portal_url", portal_url)
             .finish()
     }
 }
@@ -292,12 +332,18 @@ impl Settings {
     }
 
     /// Reads every layer for the named environment, taking `LATCH__...`
-    /// variables from `vars` instead of the process environment when given
-    /// (so tests configure an instance without touching global state).
+    /// variables (and `LATCH_CONFIG`) from `vars` instead of the process
+    /// environment when given (so tests configure an instance without
+    /// touching global state).
     pub fn load_from(
         environment: Option<&str>,
         vars: Option<HashMap<String, String>>,
     ) -> Result<Self, SettingsError> {
+        let config_file = match &vars {
+            Some(vars) => vars.get(CONFIG_FILE_VARIABLE).cloned(),
+            None => std::env::var(CONFIG_FILE_VARIABLE).ok(),
+        }
+        .filter(|path| !path.is_empty());
         let mut builder = Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
             .add_source(File::with_name("config/default").required(false));
@@ -308,6 +354,9 @@ impl Settings {
             }
             builder = builder
                 .add_source(File::with_name(&format!("config/{name}")).required(shipped.is_none()));
+        }
+        if let Some(path) = &config_file {
+            builder = builder.add_source(File::new(path, FileFormat::Toml).required(true));
         }
         let raw: RawSettings = builder
             .add_source(
@@ -340,6 +389,8 @@ impl RawSettings {
             ));
         }
         let connections = check_connections(&self.server)?;
+        let access = check_access(&self.access)?;
+        let portal_url = check_portal_url(&self.forward_auth.portal_url)?;
         let metrics = check_metrics(&self.metrics)?;
         let sqlite = check_sqlite(self.storage.sqlite)?;
         let mongodb = check_mongodb(self.storage.mongodb)?;
@@ -421,6 +472,8 @@ impl RawSettings {
             },
             log: self.log,
             metrics,
+            access,
+            portal_url,
         })
     }
 }
@@ -457,6 +510,64 @@ fn check_connections(raw: &RawServer) -> Result<ConnectionSettings, SettingsErro
         keep_alive_timeout,
         max_connections: (raw.max_connections > 0).then_some(raw.max_connections),
     })
+}
+
+fn check_access(raw: &RawAccess) -> Result<AccessRules, SettingsError> {
+    let default = match raw.default.as_str() {
+        "signed_in" => DefaultAccess::SignedIn,
+        "deny" => DefaultAccess::Deny,
+        other => {
+            return Err(invalid(format!(
+                "access.default must be \"signed_in\" or \"deny\", not {other:?}"
+            )));
+        }
+    };
+    let rules = raw
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let named = |error: latch_domain::AccessRuleError| {
+                invalid(format!("access.rules[{index}]: {error}"))
+            };
+            Ok(AccessRule {
+                host: HostPattern::parse(&rule.host).map_err(named)?,
+                path: rule
+                    .path
+                    .as_deref()
+                    .map(PathPrefix::parse)
+                    .transpose()
+                    .map_err(named)?,
+                allow: Allow::parse(&rule.allow).map_err(named)?,
+            })
+        })
+        .collect::<Result<Vec<_>, SettingsError>>()?;
+    Ok(AccessRules::new(rules, default))
+}
+
+/// `https://auth.example.com`: a scheme and a host (and port), no path.
+fn check_portal_url(raw: &str) -> Result<Option<String>, SettingsError> {
+    let url = raw.trim().trim_end_matches('/');
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let malformed = || {
+        invalid(format!(
+            "forward_auth.portal_url must be http:// or https:// and a host, like \"https://auth.example.com\", with no path; not {raw:?}"
+        ))
+    };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(malformed)?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if !host_ok {
+        return Err(malformed());
+    }
+    Ok(Some(url.to_owned()))
 }
 
 fn check_metrics(raw: &RawMetrics) -> Result<MetricsSettings, SettingsError> {
@@ -767,6 +878,81 @@ mod tests {
             error_of(&[("LATCH__SERVER__TRUSTED_PROXIES", "10.0.0.0/99")])
                 .contains("server.trusted_proxies")
         );
+    }
+
+    #[test]
+    fn access_rules_and_the_portal_come_from_a_settings_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latch.toml");
+        std::fs::write(
+            &file,
+            r#"
+            [forward_auth]
+            portal_url = "https://auth.example.com/"
+
+            [access]
+            default = "deny"
+
+            [[access.rules]]
+            host = "grafana.example.com"
+            path = "/admin"
+            allow = "group:admins"
+
+            [[access.rules]]
+            host = "*.example.com"
+            allow = "signed_in"
+            "#,
+        )
+        .unwrap();
+        let path = file.display().to_string();
+        let settings = load(None, &[("LATCH_CONFIG", &path)]).unwrap();
+        assert_eq!(
+            settings.portal_url.as_deref(),
+            Some("https://auth.example.com")
+        );
+        let admins = latch_domain::Principal {
+            username: &latch_domain::UsernameKey::from_input("root"),
+            groups: &["admins".to_owned()],
+        };
+        let target = latch_domain::AccessTarget::new("grafana.example.com", "/admin/users");
+        assert_eq!(
+            settings.access.decide(&target, Some(&admins)),
+            latch_domain::Access::Granted { bypass: false }
+        );
+        let elsewhere = latch_domain::AccessTarget::new("other.org", "/");
+        assert_eq!(
+            settings.access.decide(&elsewhere, Some(&admins)),
+            latch_domain::Access::Forbidden
+        );
+        let defaults = load(None, &[]).unwrap();
+        assert_eq!(defaults.access, AccessRules::default());
+        assert_eq!(defaults.portal_url, None);
+    }
+
+    #[test]
+    fn a_bad_rule_is_refused_with_its_place_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("latch.toml");
+        std::fs::write(
+            &file,
+            "[[access.rules]]\nhost = \"a.example.com\"\nallow = \"signed_in\"\n\n[[access.rules]]\nhost = \"b.example.com\"\nallow = \"everyone\"\n",
+        )
+        .unwrap();
+        let path = file.display().to_string();
+        let error = error_of(&[("LATCH_CONFIG", &path)]);
+        assert!(error.contains("access.rules[1]"), "{error}");
+        assert!(error.contains("everyone"), "{error}");
+        assert!(error_of(&[("LATCH__ACCESS__DEFAULT", "maybe")]).contains("access.default"));
+        for url in [
+            "auth.example.com",
+            "https://auth.example.com/login",
+            "ftp://x",
+        ] {
+            let error = error_of(&[("LATCH__FORWARD_AUTH__PORTAL_URL", url)]);
+            assert!(error.contains("forward_auth.portal_url"), "{url}: {error}");
+        }
+        let missing = error_of(&[("LATCH_CONFIG", "/nonexistent/latch.toml")]);
+        assert!(missing.contains("latch.toml"), "{missing}");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use self::{
     },
     operators::{Operators, Purged},
     owners::{AccountOwners, SessionInfo},
-    visitors::{Credentials, ReturnTarget, SignIn, SignInOutcome, Visitors},
+    visitors::{Authorization, Credentials, ReturnTarget, SignIn, SignInOutcome, Visitors},
 };
 use crate::{
     device::DeviceToken,

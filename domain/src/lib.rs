@@ -6,6 +6,7 @@
 //! events' subscribers are reached through the traits in [`ports`] and
 //! [`events`], which adapters implement and the composition root plugs in.
 
+pub mod access;
 pub mod auth;
 pub mod device;
 pub mod events;
@@ -16,10 +17,15 @@ pub mod throttle;
 pub mod user;
 pub mod username;
 
+pub use access::{
+    Access, AccessRule, AccessRuleError, AccessRules, AccessTarget, Allow, DefaultAccess,
+    HostPattern, PathPrefix, Principal,
+};
 pub use auth::{
-    AccountOwners, Authenticator, ChangePasswordError, Credentials, DeleteAccountError,
-    OperatorError, Operators, Policies, Ports, Purged, RegisterError, RegistrationErrors,
-    ReturnTarget, SessionInfo, SignIn, SignInError, SignInOutcome, SignedIn, Visitors,
+    AccountOwners, Authenticator, Authorization, ChangePasswordError, Credentials,
+    DeleteAccountError, OperatorError, Operators, Policies, Ports, Purged, RegisterError,
+    RegistrationErrors, ReturnTarget, SessionInfo, SignIn, SignInError, SignInOutcome, SignedIn,
+    Visitors,
 };
 pub use device::DeviceToken;
 pub use events::{

@@ -17,6 +17,7 @@
 
 pub mod api;
 mod failures;
+mod forward_auth;
 #[doc(hidden)]
 pub mod fuzzing;
 mod middleware;
@@ -45,10 +46,11 @@ pub use crate::{
 
 use std::sync::Arc;
 
-use latch_domain::{AccountOwners, StoreHealth, Visitors};
+use latch_domain::{AccessRules, AccountOwners, StoreHealth, Visitors};
 use poem::{EndpointExt, Route, endpoint::BoxEndpoint, get, middleware::CookieJarManager};
 
 use crate::{
+    forward_auth::Portal,
     middleware::{
         body_limit::BodyLimit,
         cookies::CookiePolicy,
@@ -90,6 +92,12 @@ pub struct WebSettings {
     pub sign_in_limit: Option<RateLimit>,
     /// Sign-ups allowed per client IP (`None`: unlimited).
     pub sign_up_limit: Option<RateLimit>,
+    /// Who may reach what behind a proxy using forward auth.
+    pub access: AccessRules,
+    /// Where the sign-in page is as browsers reach it
+    /// (`https://auth.example.com`), for forward auth's redirects; `None`:
+    /// on the same host as the apps.
+    pub portal_url: Option<String>,
 }
 
 /// Everything a handler may need, shared by all requests.
@@ -99,6 +107,8 @@ pub(crate) struct AppState {
     pub(crate) cookies: CookiePolicy,
     pub(crate) proxies: TrustedProxies,
     pub(crate) limits: RateLimits,
+    pub(crate) access: AccessRules,
+    pub(crate) portal: Portal,
 }
 
 /// Builds the whole web application as one Poem endpoint: the pages, the
@@ -120,6 +130,8 @@ pub fn endpoint(
             sign_in: RateLimiter::new(settings.sign_in_limit),
             sign_up: RateLimiter::new(settings.sign_up_limit),
         },
+        access: settings.access,
+        portal: Portal::new(settings.portal_url),
     });
     let secure = settings.cookie_secure;
     let max_body = settings.max_body_bytes;
@@ -148,11 +160,18 @@ pub fn endpoint(
         .catch_all_error(api::problem_response)
         .with(security_headers::strict(secure))
         .with(security_headers::never_cached());
+    // Asked by proxies before every request to an app: no CSRF, cookie
+    // jar or error pages, only what the answer needs.
+    let forward_auth = forward_auth::routes()
+        .with(RecordRoute::default())
+        .with(security_headers::strict(secure))
+        .with(security_headers::never_cached());
     let docs = api::docs()
         .with(RecordRoute::default())
         .with(security_headers::docs_page(secure));
 
     Ok(Route::new()
+        .nest("/auth", forward_auth)
         .nest("/api/docs", docs)
         .nest("/api", api)
         .nest("/", site)

@@ -1,6 +1,7 @@
 //! The domain rules, tested through mocks of every port.
 
 mod accounts;
+mod forward_auth;
 mod look_alikes;
 mod throttling;
 

@@ -1,10 +1,11 @@
-//! What anyone may do: register, sign in, find who a token belongs to, and
-//! sign out.
+//! What anyone may do: register, sign in, find who a token belongs to,
+//! ask whether a request forwarded by a proxy may go on, and sign out.
 
 use std::sync::Arc;
 
 use super::{Admission, Core, RegisterError, SignInError, SignedIn};
 use crate::{
+    access::{Access, AccessRules, AccessTarget, Principal},
     device::DeviceToken,
     events::{AuthEvent, EventKind, Origin},
     password::Password,
@@ -74,6 +75,18 @@ pub enum SignInOutcome {
         /// one it presented, or a new one.
         device: DeviceToken,
     },
+}
+
+/// What the access rules say about a request a reverse proxy asks about.
+#[derive(Debug, Clone)]
+pub enum Authorization {
+    /// Let it through, with who is asking; `None` under a `bypass` rule,
+    /// which does not look at the session at all.
+    Granted(Option<SignedIn>),
+    /// Nobody is signed in, and the rules need someone.
+    SignInRequired,
+    /// Refused, with who was refused when someone is signed in.
+    Forbidden(Option<SignedIn>),
 }
 
 /// What anyone may do, signed in or not.
@@ -185,6 +198,38 @@ impl Visitors {
             session.last_seen_at = now;
         }
         Ok(Some(SignedIn { user, session }))
+    }
+
+    /// Whether a request for `target`, carrying `token` if any, may go on
+    /// under `rules`. A `bypass` rule answers without reading the session;
+    /// otherwise this is [`signed_in`](Self::signed_in)'s one read (and its
+    /// occasional touch), and nothing is written.
+    pub async fn authorize(
+        &self,
+        token: Option<&SessionToken>,
+        target: &AccessTarget,
+        rules: &AccessRules,
+    ) -> Result<Authorization, StorageError> {
+        if rules.bypasses(target) {
+            return Ok(Authorization::Granted(None));
+        }
+        let signed_in = match token {
+            Some(token) => self.signed_in(token).await?,
+            None => None,
+        };
+        let access = {
+            let principal = signed_in.as_ref().map(|signed_in| Principal {
+                username: signed_in.user.username.key(),
+                groups: &[],
+            });
+            rules.decide(target, principal.as_ref())
+        };
+        Ok(match access {
+            Access::Granted { bypass: true } => Authorization::Granted(None),
+            Access::Granted { bypass: false } => Authorization::Granted(signed_in),
+            Access::SignInRequired => Authorization::SignInRequired,
+            Access::Forbidden => Authorization::Forbidden(signed_in),
+        })
     }
 
     /// Ends the caller's own session.

@@ -13,6 +13,7 @@ mod contract_memory;
 mod contract_mongodb;
 mod contract_sqlite;
 mod error_pages;
+mod forward_auth;
 mod hardening;
 mod mongodb_app;
 mod mongodb_store;

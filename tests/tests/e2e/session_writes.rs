@@ -256,6 +256,8 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
             trusted_proxies: TrustedProxies::new(Vec::new()),
             sign_in_limit: None,
             sign_up_limit: None,
+            access: latch_domain::AccessRules::default(),
+            portal_url: None,
         },
     )
     .unwrap()

@@ -76,6 +76,13 @@ impl TrustedProxies {
         self.0.iter().any(|network| network.contains(ip))
     }
 
+    /// Whether the request's connection comes from a trusted proxy itself.
+    pub fn is_trusted_peer(&self, req: &Request) -> bool {
+        req.remote_addr()
+            .as_socket_addr()
+            .is_some_and(|peer| self.trusts(canonical(peer.ip())))
+    }
+
     /// The client address of a request: walks `X-Forwarded-For` from the
     /// right for as long as each hop is a trusted proxy.
     pub fn client_ip(&self, req: &Request) -> Option<IpAddr> {

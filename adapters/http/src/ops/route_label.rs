@@ -216,6 +216,8 @@ mod tests {
             trusted_proxies: TrustedProxies::new(Vec::new()),
             sign_in_limit: None,
             sign_up_limit: None,
+            access: latch_domain::AccessRules::default(),
+            portal_url: None,
         };
         let metrics = Arc::new(Metrics::new());
         let app = with_telemetry(

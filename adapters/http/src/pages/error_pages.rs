@@ -45,6 +45,28 @@ fn error_page(pages: &Templates, error: &Error) -> Response {
     }
 }
 
+/// Forward auth's `403`: the person is signed in, but the access rules do
+/// not let this account open the page asked for.
+pub(crate) fn not_allowed_page(pages: &Templates) -> Response {
+    let view = ErrorView {
+        status: StatusCode::FORBIDDEN.as_u16(),
+        title: "Not allowed",
+        detail: "You are signed in, but this account may not open that page. Ask whoever runs it for access, or sign in as someone who has it.",
+    };
+    let context = PageContext {
+        user: None,
+        csrf_token: "",
+        flash: None,
+    };
+    match pages.render(&Page::Error(&view), &context) {
+        Ok(html) => html_response(StatusCode::FORBIDDEN, html),
+        Err(render_error) => {
+            tracing::error!(%render_error, "the not-allowed page could not be rendered");
+            (StatusCode::FORBIDDEN, view.title).into_response()
+        }
+    }
+}
+
 /// What each status says to people.
 pub(crate) fn view_of(status: StatusCode) -> ErrorView {
     let (title, detail) = match status {

@@ -113,6 +113,8 @@ pub(super) fn settings() -> WebSettings {
         trusted_proxies: TrustedProxies::default(),
         sign_in_limit: None,
         sign_up_limit: None,
+        access: latch_domain::AccessRules::default(),
+        portal_url: None,
     }
 }
 
