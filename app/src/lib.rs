@@ -173,6 +173,7 @@ pub async fn start_with_clock(
             sign_up_limit: settings.sign_up_limit,
             access: settings.access.clone(),
             portal_url: settings.portal_url.clone(),
+            allowed_hosts: settings.allowed_hosts.clone(),
         },
     )?;
 

@@ -74,6 +74,7 @@ struct RawSettings {
 #[serde(deny_unknown_fields)]
 struct RawForwardAuth {
     portal_url: String,
+    allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -263,6 +264,8 @@ pub struct Settings {
     /// Where browsers reach the sign-in page (`https://auth.example.com`),
     /// for forward auth's redirects; `None`: the apps' own host.
     pub portal_url: Option<String>,
+    /// Hosts of the apps behind forward auth, where a sign-in may return.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl fmt::Debug for Settings {
@@ -288,6 +291,7 @@ impl fmt::Debug for Settings {
             metrics,
             access,
             portal_url,
+            allowed_hosts,
         } = self;
         f.debug_struct("Settings")
             .field("listen", listen)
@@ -309,6 +313,7 @@ impl fmt::Debug for Settings {
             .field("metrics", metrics)
             .field("access", access)
             .field("portal_url", portal_url)
+            .field("allowed_hosts", allowed_hosts)
             .finish()
     }
 }
@@ -367,6 +372,7 @@ impl Settings {
                     .separator("__")
                     .list_separator(",")
                     .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("forward_auth.allowed_hosts")
                     .try_parsing(true),
             )
             .build()?
@@ -391,6 +397,7 @@ impl RawSettings {
         let connections = check_connections(&self.server)?;
         let access = check_access(&self.access)?;
         let portal_url = check_portal_url(&self.forward_auth.portal_url)?;
+        let allowed_hosts = check_allowed_hosts(&self.forward_auth.allowed_hosts)?;
         let metrics = check_metrics(&self.metrics)?;
         let sqlite = check_sqlite(self.storage.sqlite)?;
         let mongodb = check_mongodb(self.storage.mongodb)?;
@@ -474,6 +481,7 @@ impl RawSettings {
             metrics,
             access,
             portal_url,
+            allowed_hosts,
         })
     }
 }
@@ -543,6 +551,26 @@ fn check_access(raw: &RawAccess) -> Result<AccessRules, SettingsError> {
         })
         .collect::<Result<Vec<_>, SettingsError>>()?;
     Ok(AccessRules::new(rules, default))
+}
+
+/// Host names (letters, digits, `-` and `.`), kept in lower case.
+fn check_allowed_hosts(raw: &[String]) -> Result<Vec<String>, SettingsError> {
+    raw.iter()
+        .map(|host| {
+            let host = host.trim().to_ascii_lowercase();
+            let valid = !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+            if valid {
+                Ok(host)
+            } else {
+                Err(invalid(format!(
+                    "forward_auth.allowed_hosts: {host:?} is not a host name (like \"app.example.com\", no port)"
+                )))
+            }
+        })
+        .collect()
 }
 
 /// `https://auth.example.com`: a scheme and a host (and port), no path.
@@ -927,6 +955,23 @@ mod tests {
         let defaults = load(None, &[]).unwrap();
         assert_eq!(defaults.access, AccessRules::default());
         assert_eq!(defaults.portal_url, None);
+        assert!(defaults.allowed_hosts.is_empty());
+        let hosts = load(
+            None,
+            &[(
+                "LATCH__FORWARD_AUTH__ALLOWED_HOSTS",
+                "App.example.com,grafana.example.com",
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            hosts.allowed_hosts,
+            ["app.example.com", "grafana.example.com"]
+        );
+        assert!(
+            error_of(&[("LATCH__FORWARD_AUTH__ALLOWED_HOSTS", "app.example.com:443")])
+                .contains("forward_auth.allowed_hosts")
+        );
     }
 
     #[test]

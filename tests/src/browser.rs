@@ -111,6 +111,16 @@ impl Browser {
         Self::read(response.expect("the server answers")).await
     }
 
+    /// `GET path` (or an absolute URL) with these extra headers (say, the
+    /// `Accept` a browser's navigation sends).
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::read(request.send().await.expect("the server answers")).await
+    }
+
     /// `POST path` with exactly these form fields.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
         let response = self.client.post(self.url(path)).form(fields).send().await;

@@ -8,7 +8,8 @@
 //! [`chrome`] drives it in a real headless Chromium through [`webdriver`].
 //! [`mongo`] gives each MongoDB test a database of its own on the server
 //! named by `MONGODB_URI`, and [`proxy`] makes that server unreachable and
-//! back on demand.
+//! back on demand. [`reverse_proxy`] runs nginx or Caddy in front of the
+//! [`echo_app`], with Latch as their forward-auth server.
 
 // Test support: a step that fails is a test that fails, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,7 +19,9 @@ pub mod browser;
 pub mod chrome;
 pub mod clock;
 pub mod contract;
+pub mod echo_app;
 pub mod mongo;
 pub mod proxy;
+pub mod reverse_proxy;
 pub mod server;
 pub mod webdriver;

@@ -8,10 +8,7 @@ use poem_openapi::types::ParseFromJSON;
 
 use crate::{
     api::models::{LoginRequest, RegisterRequest},
-    pages::{
-        login::{LoginForm, local_target},
-        register::RegisterForm,
-    },
+    pages::{login::LoginForm, redirect::ReturnTargets, register::RegisterForm},
 };
 
 /// Feeds `data` to every sign-in and sign-up parser, as a form body and as
@@ -30,14 +27,30 @@ pub fn sign_in_and_up(data: &[u8]) {
     }
 }
 
+/// The one app host the fuzzed sign-ins may return to.
+const APP_HOST: &str = "app.example.com";
+
 /// What the sign-in handler does with a form body up to the domain, without
-/// I/O: no input panics, and a kept `next` never leaves the site.
+/// I/O: no input panics, and a kept `next` never leaves the site except for
+/// the allowed app's host.
 fn exercise_login_form(body: &[u8]) {
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(body) else {
         return;
     };
-    if let Some(target) = local_target(form.next.as_deref()) {
-        assert!(target.starts_with('/') && !target.starts_with("//") && !target.contains('\\'));
+    let targets = ReturnTargets::new(&[APP_HOST.to_owned()], false);
+    if let Some(target) = form.next.as_deref().and_then(|next| targets.vet(next)) {
+        assert!(!target.contains('\\'), "{target}");
+        match target.strip_prefix("https://") {
+            Some(rest) => {
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                let host = authority.split(':').next().unwrap_or_default();
+                assert!(host.eq_ignore_ascii_case(APP_HOST), "{target}");
+            }
+            None => assert!(
+                target.starts_with('/') && !target.starts_with("//"),
+                "{target}"
+            ),
+        }
     }
     let key = UsernameKey::from_input(&form.username);
     assert_eq!(

@@ -59,6 +59,7 @@ use crate::{
         security_headers,
     },
     ops::{health, route_label::RecordRoute},
+    pages::redirect::ReturnTargets,
 };
 
 /// The largest request body accepted by default: 16 KiB.
@@ -98,6 +99,8 @@ pub struct WebSettings {
     /// (`https://auth.example.com`), for forward auth's redirects; `None`:
     /// on the same host as the apps.
     pub portal_url: Option<String>,
+    /// Hosts of the apps behind forward auth, where a sign-in may return to.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Everything a handler may need, shared by all requests.
@@ -109,6 +112,7 @@ pub(crate) struct AppState {
     pub(crate) limits: RateLimits,
     pub(crate) access: AccessRules,
     pub(crate) portal: Portal,
+    pub(crate) return_targets: ReturnTargets,
 }
 
 /// Builds the whole web application as one Poem endpoint: the pages, the
@@ -132,6 +136,7 @@ pub fn endpoint(
         },
         access: settings.access,
         portal: Portal::new(settings.portal_url),
+        return_targets: ReturnTargets::new(&settings.allowed_hosts, !settings.cookie_secure),
     });
     let secure = settings.cookie_secure;
     let max_body = settings.max_body_bytes;

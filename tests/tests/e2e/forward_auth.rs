@@ -140,9 +140,11 @@ async fn verify_applies_the_rules_first_match_wins() {
         setup.verify(alices, Some(&setup.bob)).await.status(),
         StatusCode::FORBIDDEN
     );
+    // A bypass rule names nobody: the identity headers are there, empty.
     let public = setup.verify("https://public.example.com/", None).await;
     assert_eq!(public.status(), StatusCode::OK);
-    assert_eq!(header(&public, "remote-user"), None);
+    assert_eq!(header(&public, "remote-user"), Some(""));
+    assert_eq!(header(&public, "remote-user-id"), Some(""));
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ mod mongodb_app;
 mod mongodb_store;
 mod operations;
 mod pages;
+mod proxies;
 mod rate_limits;
 mod session_writes;
 mod sqlite_outage;

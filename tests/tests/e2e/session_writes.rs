@@ -258,6 +258,7 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
             sign_up_limit: None,
             access: latch_domain::AccessRules::default(),
             portal_url: None,
+            allowed_hosts: Vec::new(),
         },
     )
     .unwrap()

@@ -29,22 +29,27 @@ pub(super) enum Refusal {
     Forbidden { page: bool },
 }
 
-/// `200` with who is asking, when anyone is (never under a `bypass` rule).
+/// `200` with who is asking. With nobody (under a `bypass` rule) the
+/// identity headers are sent empty rather than left out: some proxies
+/// (Caddy 2.6's `copy_headers`) otherwise hand the app the unexpanded
+/// placeholder text as if it were a username.
 pub(super) fn granted(who: Option<&SignedIn>) -> Response {
     let mut response = StatusCode::OK.into_response();
-    if let Some(who) = who {
-        let user = who.user();
-        let headers = response.headers_mut();
+    let empty = || HeaderValue::from_static("");
+    let (user, id) = match who {
         // A username outside ASCII goes as its UTF-8 bytes, which field
         // values may hold; usernames have no control characters.
-        if let Ok(value) = HeaderValue::from_bytes(user.username.as_str().as_bytes()) {
-            headers.insert(REMOTE_USER, value);
-        }
-        if let Ok(value) = HeaderValue::from_str(&user.id.to_string()) {
-            headers.insert(REMOTE_USER_ID, value);
-        }
-        headers.insert(REMOTE_GROUPS, HeaderValue::from_static(""));
-    }
+        Some(who) => (
+            HeaderValue::from_bytes(who.user().username.as_str().as_bytes())
+                .unwrap_or_else(|_| empty()),
+            HeaderValue::from_str(&who.user().id.to_string()).unwrap_or_else(|_| empty()),
+        ),
+        None => (empty(), empty()),
+    };
+    let headers = response.headers_mut();
+    headers.insert(REMOTE_USER, user);
+    headers.insert(REMOTE_USER_ID, id);
+    headers.insert(REMOTE_GROUPS, empty());
     no_store(response)
 }
 

@@ -218,6 +218,7 @@ mod tests {
             sign_up_limit: None,
             access: latch_domain::AccessRules::default(),
             portal_url: None,
+            allowed_hosts: Vec::new(),
         };
         let metrics = Arc::new(Metrics::new());
         let app = with_telemetry(

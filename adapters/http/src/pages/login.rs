@@ -9,9 +9,7 @@ use poem::{
 use serde::Deserialize;
 
 use super::{
-    Ui, hasher_unavailable,
-    redirect::safe_redirect_target,
-    see_other, store_unavailable,
+    Ui, hasher_unavailable, see_other, store_unavailable,
     views::{FieldErrors, FormView, Page},
 };
 use crate::middleware::cookies::Flash;
@@ -35,18 +33,22 @@ pub(crate) struct LoginForm {
     pub(crate) remember: Option<String>,
 }
 
-/// Keeps `next` only if it is a path on this site.
-pub(crate) fn local_target(next: Option<&str>) -> Option<String> {
-    next.and_then(safe_redirect_target).map(str::to_owned)
+impl Ui<'_> {
+    /// `next` if a sign-in may go there: a path on this site, or an app
+    /// on an allowed host.
+    fn return_target(&self, next: Option<&str>) -> Option<String> {
+        next.and_then(|next| self.state.return_targets.vet(next))
+            .map(str::to_owned)
+    }
 }
 
-/// Shows the form; signed-in visitors go home.
+/// Shows the form; signed-in visitors go on to `next`, or home.
 #[handler]
 pub(super) fn page(ui: Ui<'_>, Query(query): Query<NextQuery>) -> Result<Response> {
+    let next = ui.return_target(query.next.as_deref());
     if ui.visitor.0.is_some() {
-        return Ok(see_other("/"));
+        return Ok(see_other(next.as_deref().unwrap_or("/")));
     }
-    let next = local_target(query.next.as_deref());
     let form = Filled {
         username: String::new(),
         next,
@@ -62,7 +64,9 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Re
         return refused;
     }
     let credentials = Credentials {
-        return_to: local_target(form.next.as_deref()).map(ReturnTarget::new),
+        return_to: ui
+            .return_target(form.next.as_deref())
+            .map(ReturnTarget::new),
         username: form.username,
         password: Password::new(form.password),
         remember: form.remember.is_some(),

@@ -1,7 +1,64 @@
-//! Where a sign-in may send people afterwards.
+//! Where a sign-in may send people afterwards: a path on this site, or an
+//! app on a host that forward auth protects.
 
 /// The longest `next` target accepted.
 const MAX_TARGET_LEN: usize = 2048;
+
+/// The places a sign-in may return to besides this site's own paths:
+/// absolute URLs on the listed hosts (`forward_auth.allowed_hosts`), by
+/// `https`, or also `http` while cookies are not secure (development).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReturnTargets {
+    allowed_hosts: Vec<String>,
+    allow_http: bool,
+}
+
+impl ReturnTargets {
+    /// Absolute URLs on `allowed_hosts` (host names, any case) are
+    /// allowed; `http` ones too when `allow_http`.
+    pub(crate) fn new(allowed_hosts: &[String], allow_http: bool) -> Self {
+        Self {
+            allowed_hosts: allowed_hosts
+                .iter()
+                .map(|host| host.trim().to_ascii_lowercase())
+                .collect(),
+            allow_http,
+        }
+    }
+
+    /// `next` if a sign-in may send people there.
+    pub(crate) fn vet<'a>(&self, next: &'a str) -> Option<&'a str> {
+        safe_redirect_target(next).or_else(|| self.is_allowed_app(next).then_some(next))
+    }
+
+    /// Whether `next` is an absolute URL on an allowed host. Only plain
+    /// host names and ports are read, so that no browser can see a
+    /// different host in the same text: no user information, no
+    /// backslash, no percent-encoding or other characters in the host.
+    fn is_allowed_app(&self, next: &str) -> bool {
+        if next.len() > MAX_TARGET_LEN
+            || next
+                .chars()
+                .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+        {
+            return false;
+        }
+        let Some((scheme, rest)) = next.split_once("://") else {
+            return false;
+        };
+        let scheme_ok = scheme.eq_ignore_ascii_case("https")
+            || (self.allow_http && scheme.eq_ignore_ascii_case("http"));
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let (host, port) = authority.split_once(':').unwrap_or((authority, ""));
+        let host_ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        let port_ok = port.bytes().all(|b| b.is_ascii_digit()) && port.len() <= 5;
+        let host = host.to_ascii_lowercase();
+        scheme_ok && host_ok && port_ok && self.allowed_hosts.contains(&host)
+    }
+}
 
 /// Returns `next` when it is a path on this site (`/...`), else `None`.
 ///
@@ -56,6 +113,56 @@ mod tests {
         }
         assert_eq!(
             safe_redirect_target(&format!("/{}", "a".repeat(3000))),
+            None
+        );
+    }
+
+    fn apps() -> ReturnTargets {
+        ReturnTargets::new(
+            &["app.example.com".to_owned(), "127.0.0.1".to_owned()],
+            false,
+        )
+    }
+
+    #[test]
+    fn apps_on_allowed_hosts_are_kept() {
+        for good in [
+            "https://app.example.com/",
+            "https://APP.example.com:8443/reports?x=1#top",
+            "https://app.example.com",
+            "https://127.0.0.1:9000/x",
+            "/account",
+        ] {
+            assert_eq!(apps().vet(good), Some(good), "{good}");
+        }
+    }
+
+    #[test]
+    fn other_hosts_and_tricks_are_refused() {
+        for bad in [
+            "https://evil.example/",
+            "https://app.example.com.evil.example/",
+            "https://evil.example/https://app.example.com/",
+            "https://evil.example#@app.example.com",
+            "https://app.example.com@evil.example/",
+            "https://app.example.com\\@evil.example/",
+            "https://%61pp.example.com/",
+            "https://app.example.com:99999999/",
+            "https://app.example.com:x/",
+            "http://app.example.com/",
+            "javascript://app.example.com/%0aalert(1)",
+            "//app.example.com/",
+            "https://app.example.com/\tx",
+        ] {
+            assert_eq!(apps().vet(bad), None, "{bad:?}");
+        }
+        let development = ReturnTargets::new(&["app.example.com".to_owned()], true);
+        assert_eq!(
+            development.vet("http://app.example.com/"),
+            Some("http://app.example.com/")
+        );
+        assert_eq!(
+            ReturnTargets::default().vet("https://app.example.com/"),
             None
         );
     }

@@ -115,6 +115,7 @@ pub(super) fn settings() -> WebSettings {
         sign_up_limit: None,
         access: latch_domain::AccessRules::default(),
         portal_url: None,
+        allowed_hosts: Vec::new(),
     }
 }
 
