@@ -166,6 +166,7 @@ pub async fn start_with_clock(
         },
         WebSettings {
             cookie_secure: settings.cookie_secure,
+            cookie_domain: settings.cookie_domain.clone(),
             csrf_key,
             max_body_bytes: settings.max_body_bytes,
             trusted_proxies: settings.trusted_proxies.clone(),

@@ -146,6 +146,7 @@ struct RawMongodb {
 #[serde(deny_unknown_fields)]
 struct RawSession {
     cookie_secure: bool,
+    cookie_domain: String,
     idle_timeout: String,
     absolute_lifetime: String,
     remember_lifetime: String,
@@ -247,6 +248,8 @@ pub struct Settings {
     pub mongodb: MongoSettings,
     /// Secure (`__Host-`) cookies and HSTS.
     pub cookie_secure: bool,
+    /// The domain the session cookie is shared with; `None`: host-only.
+    pub cookie_domain: Option<String>,
     /// Session lifetimes.
     pub session: SessionPolicy,
     /// Rules for new passwords.
@@ -283,6 +286,7 @@ impl fmt::Debug for Settings {
             sqlite,
             mongodb,
             cookie_secure,
+            cookie_domain,
             session,
             password,
             argon2,
@@ -305,6 +309,7 @@ impl fmt::Debug for Settings {
             .field("sqlite", sqlite)
             .field("mongodb", mongodb)
             .field("cookie_secure", cookie_secure)
+            .field("cookie_domain", cookie_domain)
             .field("session", session)
             .field("password", password)
             .field("argon2", argon2)
@@ -398,6 +403,7 @@ impl RawSettings {
         let access = check_access(&self.access)?;
         let portal_url = check_portal_url(&self.forward_auth.portal_url)?;
         let allowed_hosts = check_allowed_hosts(&self.forward_auth.allowed_hosts)?;
+        let cookie_domain = check_cookie_domain(&self.session.cookie_domain)?;
         let metrics = check_metrics(&self.metrics)?;
         let sqlite = check_sqlite(self.storage.sqlite)?;
         let mongodb = check_mongodb(self.storage.mongodb)?;
@@ -466,6 +472,7 @@ impl RawSettings {
             sqlite,
             mongodb,
             cookie_secure: self.session.cookie_secure,
+            cookie_domain,
             session: SessionPolicy {
                 idle_timeout,
                 absolute_lifetime,
@@ -551,6 +558,26 @@ fn check_access(raw: &RawAccess) -> Result<AccessRules, SettingsError> {
         })
         .collect::<Result<Vec<_>, SettingsError>>()?;
     Ok(AccessRules::new(rules, default))
+}
+
+/// A domain like `example.com` (a leading dot is dropped), or none.
+fn check_cookie_domain(raw: &str) -> Result<Option<String>, SettingsError> {
+    let domain = raw.trim().trim_start_matches('.').to_ascii_lowercase();
+    if domain.is_empty() {
+        return Ok(None);
+    }
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if !domain.split('.').all(label_ok) {
+        return Err(invalid(format!(
+            "session.cookie_domain must be a domain like \"example.com\", not {raw:?}"
+        )));
+    }
+    Ok(Some(domain))
 }
 
 /// Host names (letters, digits, `-` and `.`), kept in lower case.
@@ -956,6 +983,13 @@ mod tests {
         assert_eq!(defaults.access, AccessRules::default());
         assert_eq!(defaults.portal_url, None);
         assert!(defaults.allowed_hosts.is_empty());
+        assert_eq!(defaults.cookie_domain, None);
+        let shared = load(None, &[("LATCH__SESSION__COOKIE_DOMAIN", ".Example.com")]).unwrap();
+        assert_eq!(shared.cookie_domain.as_deref(), Some("example.com"));
+        assert!(
+            error_of(&[("LATCH__SESSION__COOKIE_DOMAIN", "example.com:443")])
+                .contains("session.cookie_domain")
+        );
         let hosts = load(
             None,
             &[(

@@ -94,6 +94,17 @@ impl Chrome {
     /// `None` (after saying `SKIPPED`) where Chromium or ChromeDriver is
     /// missing and skipping is allowed.
     pub async fn start(test: &str, base_url: &str, artifacts: &Path) -> Option<Self> {
+        Self::start_with_args(test, base_url, artifacts, &[]).await
+    }
+
+    /// [`start`](Self::start), with more Chromium arguments (say,
+    /// `--host-resolver-rules` to give loopback a few host names).
+    pub async fn start_with_args(
+        test: &str,
+        base_url: &str,
+        artifacts: &Path,
+        extra_args: &[String],
+    ) -> Option<Self> {
         let (driver_binary, chromium) = match find_programs() {
             Ok(found) => found,
             Err(unavailable) => {
@@ -112,6 +123,7 @@ impl Chrome {
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|arg| (*arg).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         args.push(format!("--window-size={},{}", DESKTOP.0, DESKTOP.1));
+        args.extend(extra_args.iter().cloned());
         let capabilities = json!({
             "browserName": "chrome",
             "pageLoadStrategy": "normal",

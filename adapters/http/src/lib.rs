@@ -82,6 +82,9 @@ pub struct Services {
 pub struct WebSettings {
     /// Mark cookies `Secure` (and give them the `__Host-` prefix); send HSTS.
     pub cookie_secure: bool,
+    /// Share the session cookie with this domain and its subdomains
+    /// (`session.cookie_domain`); `None`: host-only.
+    pub cookie_domain: Option<String>,
     /// The 32-byte key that signs CSRF tokens; every instance behind one
     /// load balancer needs the same.
     pub csrf_key: [u8; 32],
@@ -122,7 +125,10 @@ pub fn endpoint(
     services: Services,
     settings: WebSettings,
 ) -> Result<BoxEndpoint<'static>, RenderError> {
-    let cookies = CookiePolicy::new(settings.cookie_secure);
+    let cookies = CookiePolicy::new(settings.cookie_secure, settings.cookie_domain.clone());
+    let return_targets = ReturnTargets::new(&settings.allowed_hosts, !settings.cookie_secure)
+        .with_cookie_domain(settings.cookie_domain.clone());
+    let form_targets = return_targets.csp_sources();
     let csrf = CsrfProtection::new(&settings.csrf_key, cookies.clone());
     let templates = Templates::new()?;
     let state = Arc::new(AppState {
@@ -136,7 +142,7 @@ pub fn endpoint(
         },
         access: settings.access,
         portal: Portal::new(settings.portal_url),
-        return_targets: ReturnTargets::new(&settings.allowed_hosts, !settings.cookie_secure),
+        return_targets,
     });
     let secure = settings.cookie_secure;
     let max_body = settings.max_body_bytes;
@@ -157,7 +163,7 @@ pub fn endpoint(
         // before it failed (clearing a dead session's) still reaches the
         // browser with the error page or the redirect to sign in.
         .with(CookieJarManager::new())
-        .with(security_headers::strict(secure));
+        .with(security_headers::pages(secure, &form_targets));
     let api = api::routes()
         .with(RecordRoute::openapi("/api", &api::openapi_document()))
         .with(csrf)

@@ -446,3 +446,77 @@ async fn remember_me_keeps_the_session_past_the_browser_session() {
     })
     .await;
 }
+
+/// One sign-in on the portal counts for an app on another host under the
+/// same domain: `app.latch.test` behind nginx with forward auth, Latch at
+/// `auth.latch.test`, the session cookie shared with `latch.test`, both
+/// names mapped to loopback inside Chromium. The form posted on the portal
+/// ends on the app (its `form-action` lets it), and signing out from the
+/// app's link ends there too.
+#[tokio::test]
+async fn a_sign_in_on_the_portal_counts_for_an_app_on_a_sibling_host() {
+    use latch_tests::{
+        browser::Browser,
+        echo_app::EchoApp,
+        reverse_proxy::{ProxyKind, ReverseProxy},
+    };
+
+    let test = "a_sign_in_on_the_portal_counts_for_an_app_on_a_sibling_host";
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let portal = format!("http://auth.latch.test:{port}");
+    let latch = TestServer::start_with(&[
+        ("LATCH__SERVER__LISTEN", &listen),
+        ("LATCH__SERVER__TRUSTED_PROXIES", "127.0.0.1"),
+        ("LATCH__SESSION__COOKIE_DOMAIN", "latch.test"),
+        ("LATCH__FORWARD_AUTH__PORTAL_URL", &portal),
+    ])
+    .await;
+    let created = Browser::new(latch.base_url())
+        .register("alice", PASSWORD)
+        .await;
+    assert_eq!(created.status, reqwest::StatusCode::SEE_OTHER);
+    let app = EchoApp::start().await.expect("the app starts");
+    let latch_address = listen.parse().expect("an address");
+    let Some(proxy) = ReverseProxy::start(ProxyKind::Nginx, latch_address, app.address(), test)
+    else {
+        return;
+    };
+    let app_url = proxy.base_url().replace("127.0.0.1", "app.latch.test");
+    let resolve = "--host-resolver-rules=MAP *.latch.test 127.0.0.1".to_owned();
+    let Some(chrome) = Chrome::start_with_args(test, &portal, &artifacts(), &[resolve]).await
+    else {
+        return;
+    };
+    let outcome = async {
+        let reports = format!("{app_url}/reports");
+        chrome.web().goto(&reports).await?;
+        let sign_in = chrome.web().current_url().await?;
+        check(
+            sign_in.starts_with(&format!("{portal}/login?next=")),
+            || format!("sent to sign in on the portal, not {sign_in}"),
+        )?;
+        log_in(&chrome, "alice", PASSWORD).await?;
+        chrome.expect_text("remote-user: alice").await?;
+        let back = chrome.web().current_url().await?;
+        check(back == reports, || format!("back at {reports}, not {back}"))?;
+        chrome.console_is_clean().await?;
+
+        chrome
+            .web()
+            .goto(&format!("{portal}/logout?next={app_url}/"))
+            .await?;
+        chrome.click("main form button[type=submit]").await?;
+        chrome.expect_text("You have been logged out.").await?;
+        let after = chrome.web().current_url().await?;
+        check(after.starts_with(&format!("{portal}/login?next=")), || {
+            format!("signed out, the app sends to sign in again, not {after}")
+        })?;
+        chrome.console_is_clean().await
+    }
+    .await;
+    chrome.finish(outcome).await;
+}

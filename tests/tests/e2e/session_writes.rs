@@ -251,6 +251,7 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
         },
         WebSettings {
             cookie_secure: false,
+            cookie_domain: None,
             csrf_key: [9; 32],
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             trusted_proxies: TrustedProxies::new(Vec::new()),

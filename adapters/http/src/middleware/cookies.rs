@@ -74,11 +74,20 @@ const DEVICE_COOKIE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60)
 #[derive(Debug, Clone)]
 pub(crate) struct CookiePolicy {
     secure: bool,
+    /// The domain the session cookie is shared with (`session.cookie_domain`),
+    /// so one sign-in counts on every subdomain; `None`: host-only.
+    session_domain: Option<String>,
 }
 
 impl CookiePolicy {
-    pub(crate) fn new(secure: bool) -> Self {
-        Self { secure }
+    /// Cookies marked `Secure` (with the `__Host-` prefix) when `secure`;
+    /// the session cookie shared with `session_domain` and its subdomains
+    /// when given.
+    pub(crate) fn new(secure: bool, session_domain: Option<String>) -> Self {
+        Self {
+            secure,
+            session_domain,
+        }
     }
 
     /// `__Host-` cookies must be Secure, host-only and for path `/`, so a
@@ -87,8 +96,24 @@ impl CookiePolicy {
         if self.secure { host } else { base }
     }
 
+    /// A session cookie shared with a domain cannot be `__Host-` (which is
+    /// host-only by definition); when secure it is `__Secure-`, which still
+    /// cannot be set over plain HTTP.
     pub(crate) fn session_cookie_name(&self) -> &'static str {
-        self.name("latch_session", "__Host-latch_session")
+        match (&self.session_domain, self.secure) {
+            (None, _) => self.name("latch_session", "__Host-latch_session"),
+            (Some(_), true) => "__Secure-latch_session",
+            (Some(_), false) => "latch_session",
+        }
+    }
+
+    /// The session cookie named and scoped as configured.
+    fn session_cookie(&self, value: &str) -> Cookie {
+        let mut cookie = self.cookie(self.session_cookie_name(), value);
+        if let Some(domain) = &self.session_domain {
+            cookie.set_domain(domain.as_str());
+        }
+        cookie
     }
 
     pub(crate) fn csrf_cookie_name(&self) -> &'static str {
@@ -123,7 +148,7 @@ impl CookiePolicy {
     /// Hands the client its new session's token: a browser-session cookie,
     /// or for a remembered session one that lasts as long as the session.
     pub(crate) fn set_session(&self, jar: &CookieJar, sign_in: &SignIn) {
-        let mut cookie = self.cookie(self.session_cookie_name(), &sign_in.token.encode());
+        let mut cookie = self.session_cookie(&sign_in.token.encode());
         if sign_in.session.remember {
             let lifetime = sign_in.session.expires_at - sign_in.session.created_at;
             cookie.set_max_age(Duration::from_secs(
@@ -170,7 +195,9 @@ impl CookiePolicy {
 
     /// Tells the client to forget its session token.
     pub(crate) fn clear_session(&self, jar: &CookieJar) {
-        self.expire(jar, self.session_cookie_name());
+        let mut cookie = self.session_cookie("");
+        cookie.set_max_age(Duration::ZERO);
+        jar.add(cookie);
     }
 
     /// The CSRF secret the client sent, as sent.

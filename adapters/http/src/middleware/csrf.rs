@@ -296,7 +296,7 @@ mod tests {
     }
 
     fn protection(key: u8) -> CsrfProtection {
-        CsrfProtection::new(&[key; 32], CookiePolicy::new(false))
+        CsrfProtection::new(&[key; 32], CookiePolicy::new(false, None))
     }
 
     /// An unsafe request with these headers, behind the CSRF middleware of
@@ -396,7 +396,7 @@ mod tests {
     #[test]
     fn a_page_token_is_for_the_session_the_response_leaves() {
         let browser = signed_in(1, 7, Some(1));
-        let cookies = CookiePolicy::new(false);
+        let cookies = CookiePolicy::new(false, None);
         // A handler signs the browser out: the page's token is for no
         // session, the cookies the next request will send.
         cookies.clear_session(&browser.jar);

@@ -211,6 +211,7 @@ mod tests {
         };
         let settings = WebSettings {
             cookie_secure: false,
+            cookie_domain: None,
             csrf_key: [7; 32],
             max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
             trusted_proxies: TrustedProxies::new(Vec::new()),

@@ -18,7 +18,7 @@ use crate::middleware::cookies::Flash;
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(super) struct NextQuery {
-    next: Option<String>,
+    pub(super) next: Option<String>,
 }
 
 /// The tutorial's sign-in form, plus where to go next (`csrf_token` is
@@ -36,7 +36,7 @@ pub(crate) struct LoginForm {
 impl Ui<'_> {
     /// `next` if a sign-in may go there: a path on this site, or an app
     /// on an allowed host.
-    fn return_target(&self, next: Option<&str>) -> Option<String> {
+    pub(super) fn return_target(&self, next: Option<&str>) -> Option<String> {
         next.and_then(|next| self.state.return_targets.vet(next))
             .map(str::to_owned)
     }

@@ -5,11 +5,13 @@
 const MAX_TARGET_LEN: usize = 2048;
 
 /// The places a sign-in may return to besides this site's own paths:
-/// absolute URLs on the listed hosts (`forward_auth.allowed_hosts`), by
-/// `https`, or also `http` while cookies are not secure (development).
+/// absolute URLs on the listed hosts (`forward_auth.allowed_hosts`) or on
+/// the session cookie's domain and its subdomains, by `https`, or also
+/// `http` while cookies are not secure (development).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ReturnTargets {
     allowed_hosts: Vec<String>,
+    cookie_domain: Option<String>,
     allow_http: bool,
 }
 
@@ -22,8 +24,46 @@ impl ReturnTargets {
                 .iter()
                 .map(|host| host.trim().to_ascii_lowercase())
                 .collect(),
+            cookie_domain: None,
             allow_http,
         }
+    }
+
+    /// Also allows `domain` and every host under it.
+    pub(crate) fn with_cookie_domain(mut self, domain: Option<String>) -> Self {
+        self.cookie_domain = domain.map(|domain| domain.to_ascii_lowercase());
+        self
+    }
+
+    /// The `form-action` sources the pages need so that a form may end at
+    /// an allowed app.
+    pub(crate) fn csp_sources(&self) -> Vec<String> {
+        let schemes: &[&str] = if self.allow_http {
+            &["https", "http"]
+        } else {
+            &["https"]
+        };
+        let mut sources = Vec::new();
+        for scheme in schemes {
+            for host in &self.allowed_hosts {
+                sources.push(format!("{scheme}://{host}:*"));
+            }
+            if let Some(domain) = &self.cookie_domain {
+                sources.push(format!("{scheme}://{domain}:*"));
+                sources.push(format!("{scheme}://*.{domain}:*"));
+            }
+        }
+        sources
+    }
+
+    fn host_allowed(&self, host: &str) -> bool {
+        self.allowed_hosts.iter().any(|allowed| allowed == host)
+            || self.cookie_domain.as_deref().is_some_and(|domain| {
+                host == domain
+                    || host
+                        .strip_suffix(domain)
+                        .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'))
+            })
     }
 
     /// `next` if a sign-in may send people there.
@@ -56,7 +96,7 @@ impl ReturnTargets {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
         let port_ok = port.bytes().all(|b| b.is_ascii_digit()) && port.len() <= 5;
         let host = host.to_ascii_lowercase();
-        scheme_ok && host_ok && port_ok && self.allowed_hosts.contains(&host)
+        scheme_ok && host_ok && port_ok && self.host_allowed(&host)
     }
 }
 
@@ -164,6 +204,29 @@ mod tests {
         assert_eq!(
             ReturnTargets::default().vet("https://app.example.com/"),
             None
+        );
+    }
+
+    #[test]
+    fn the_cookie_domain_and_its_subdomains_are_allowed() {
+        let shared = ReturnTargets::new(&[], false).with_cookie_domain(Some("Example.com".into()));
+        for good in [
+            "https://example.com/",
+            "https://app.example.com/x",
+            "https://a.b.example.com",
+        ] {
+            assert_eq!(shared.vet(good), Some(good), "{good}");
+        }
+        for bad in [
+            "https://badexample.com/",
+            "https://example.com.evil.example/",
+            "http://app.example.com/",
+        ] {
+            assert_eq!(shared.vet(bad), None, "{bad}");
+        }
+        assert_eq!(
+            shared.csp_sources(),
+            ["https://example.com:*", "https://*.example.com:*"]
         );
     }
 

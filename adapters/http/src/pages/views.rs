@@ -37,8 +37,9 @@ pub(crate) enum Page<'a> {
     Register(&'a FormView),
     /// `/login`.
     Login(&'a FormView),
-    /// `GET /logout`: a button, since a GET never signs anyone out.
-    LogoutConfirm,
+    /// `GET /logout`: a button, since a GET never signs anyone out; with
+    /// where to go afterwards, when an app asked.
+    LogoutConfirm(Option<&'a str>),
     /// `/account`.
     Account(&'a AccountView),
     /// `/account/password`.

@@ -108,6 +108,7 @@ pub(super) fn dummy_hash() -> PasswordHash {
 pub(super) fn settings() -> WebSettings {
     WebSettings {
         cookie_secure: false,
+        cookie_domain: None,
         csrf_key: [5; 32],
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         trusted_proxies: TrustedProxies::default(),
@@ -447,7 +448,7 @@ impl Browser {
         let jar = CookieJar::default();
         jar.add(Cookie::new_with_str("latch_csrf", &self.csrf_secret));
         jar.add(Cookie::new_with_str("latch_session", token().encode()));
-        let token = CsrfProtection::new(&settings().csrf_key, CookiePolicy::new(false))
+        let token = CsrfProtection::new(&settings().csrf_key, CookiePolicy::new(false, None))
             .token_for(&jar)
             .masked();
         Self {
