@@ -39,6 +39,12 @@
 #      bench_fixtures example, 200 times) with storage.sqlite.synchronous
 #      "full", the default, and "normal": what waiting for the disk at
 #      every commit costs, on the file system holding the temporary stores;
+#  10. GET /auth/verify with a session cookie (forward auth's check), in
+#      the same turns as 1 to 3, against (1);
+#  11. a page of an app (nginx answering itself) through nginx with forward
+#      auth to Latch, against the same page through nginx without it: one
+#      nginx worker, keep-alive connections to its upstreams, three runs
+#      each in turns, medians;
 # and the 5xx answers the servers counted over the whole run (from each
 # server's metrics listener).
 set -euo pipefail
@@ -86,6 +92,8 @@ missing=()
 for tool in wrk curl; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
+nginx_binary=$(command -v nginx || echo /usr/sbin/nginx)
+[[ -x $nginx_binary ]] || missing+=(nginx)
 if [[ ${#missing[@]} -gt 0 ]]; then
     install_packages "${missing[@]}"
 fi
@@ -249,7 +257,87 @@ for round in "${page_rounds[@]}"; do
     run_wrk "home_anonymous_$round" plain.lua /
     run_wrk "home_signed_in_$round" signed_in.lua / latch_session "${main_tokens[@]}"
     run_wrk "account_signed_in_$round" signed_in.lua /account latch_session "${main_tokens[@]}"
+    run_wrk "verify_$round" signed_in.lua /auth/verify latch_session "${main_tokens[@]}"
 done
+
+# A loopback port nobody listens on.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+log "starting nginx in front of an app, with and without forward auth"
+app_port=$(free_port)
+plain_port=$(free_port)
+guarded_port=$(free_port)
+latch_address=${base#http://}
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/client_body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    upstream app { server 127.0.0.1:$app_port; keepalive 32; }
+    upstream latch { server $latch_address; keepalive 32; }
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+
+    server {
+        listen 127.0.0.1:$app_port;
+        location / { return 200 "a page of the app\n"; }
+    }
+    server {
+        listen 127.0.0.1:$plain_port;
+        location / { proxy_pass http://app; }
+    }
+    server {
+        listen 127.0.0.1:$guarded_port;
+        location / {
+            auth_request /latch-verify;
+            auth_request_set \$latch_user \$upstream_http_remote_user;
+            auth_request_set \$latch_sign_in \$upstream_http_location;
+            error_page 401 =302 \$latch_sign_in;
+            proxy_set_header Remote-User \$latch_user;
+            proxy_set_header Connection "";
+            proxy_pass http://app;
+        }
+        location = /latch-verify {
+            internal;
+            proxy_pass http://latch/auth/verify;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header Connection "";
+            proxy_set_header X-Original-URL \$scheme://\$http_host\$request_uri;
+        }
+    }
+}
+EOF
+"$nginx_binary" -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
+nginx_pid=$!
+server_pids+=("$nginx_pid")
+for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$guarded_port/" && break
+    sleep 0.1
+done
+guarded_status=$(curl -s -o /dev/null -w '%{http_code}' -b "latch_session=${main_tokens[0]}" "http://127.0.0.1:$guarded_port/")
+[[ $guarded_status == 200 ]] || die "the page through nginx with forward auth answered $guarded_status: $(tail -n 3 "$work/nginx/error.log")"
+main_base=$base
+for round in "${page_rounds[@]}"; do
+    base=http://127.0.0.1:$plain_port
+    run_wrk "nginx_plain_$round" plain.lua /
+    base=http://127.0.0.1:$guarded_port
+    run_wrk "nginx_forward_auth_$round" signed_in.lua / latch_session "${main_tokens[@]}"
+done
+base=$main_base
+kill "$nginx_pid"
+wait "$nginx_pid" 2>/dev/null || true
 
 log "seeding 100,000 sessions through the store"
 create_account many bench
@@ -340,6 +428,11 @@ health_rps=$(page_median health rps)
 home_anonymous_rps=$(page_median home_anonymous rps)
 home_signed_in_rps=$(page_median home_signed_in rps)
 account_signed_in_rps=$(page_median account_signed_in rps)
+verify_rps=$(page_median verify rps)
+verify_vs_health=$(percent "$verify_rps" "$health_rps")
+nginx_plain_rps=$(page_median nginx_plain rps)
+nginx_forward_auth_rps=$(page_median nginx_forward_auth rps)
+forward_auth_vs_plain=$(percent "$nginx_forward_auth_rps" "$nginx_plain_rps")
 ten_sessions_rps=$(for round in "${rounds[@]}"; do figure "ten_sessions_$round" rps; done | median)
 many_sessions_rps=$(for round in "${rounds[@]}"; do figure "many_sessions_$round" rps; done | median)
 login_rps=$(figure login rps)
@@ -379,6 +472,11 @@ results=(
     "failed_login_unknown_user_ms=$unknown_ms"
     "failed_login_wrong_password_ms=$wrong_ms"
     "failed_login_throttled_ms=$throttled_ms"
+    "verify_rps=$verify_rps"
+    "verify_vs_health_percent=$verify_vs_health"
+    "nginx_plain_rps=$nginx_plain_rps"
+    "nginx_forward_auth_rps=$nginx_forward_auth_rps"
+    "nginx_forward_auth_vs_plain_percent=$forward_auth_vs_plain"
     "commit_full_ms=$commit_full_ms"
     "commit_normal_ms=$commit_normal_ms"
     "server_5xx=$all_5xx"
@@ -412,6 +510,8 @@ from then on the benchmark itself keeps both cores busy.
 | 7 | Peak RSS of the server | $peak_rss_mib MiB | at most 160 MiB | $(meets "$peak_rss_mib" at_most 160) |
 | 8 | Refused sign-in, median: unknown user / wrong password / throttled | $unknown_ms / $wrong_ms / $throttled_ms ms | about the same | |
 | 9 | One commit (a session written alone), median of 200, \`storage.sqlite.synchronous\` = \`full\` (the default) / \`normal\`, on $store_file_system | $commit_full_ms / $commit_normal_ms ms | | |
+| 10 | \`GET /auth/verify\` with a session cookie | $verify_rps req/s, $verify_vs_health% of (1) | at least 80% of (1) | $(meets "$verify_vs_health" at_least 80) |
+| 11 | A page through nginx with forward auth, against nginx alone | $nginx_forward_auth_rps against $nginx_plain_rps req/s: $forward_auth_vs_plain% | at least 70% | $(meets "$forward_auth_vs_plain" at_least 70) |
 | | 5xx answers over the whole run | $all_5xx | none | $(meets "$all_5xx" at_most 0) |
 
 wrk socket errors over all runs: $socket_errors; answers other than 2xx or 3xx

@@ -94,12 +94,14 @@ impl Endpoint for Telemetry {
 }
 
 /// One line per answered request. Health checks, which arrive every few
-/// seconds, are logged at `debug`.
+/// seconds, and forward-auth checks, one for every request to the apps
+/// behind the proxy (which logs those requests itself), are logged at
+/// `debug`.
 fn log_request(id: &str, method: &Method, path: &str, route: &str, status: StatusCode, secs: f64) {
     let latency_ms = (secs * 1_000_000.0).round() / 1000.0;
     let path = truncate(path, 256);
     let status = status.as_u16();
-    if route.starts_with("/health/") {
+    if route.starts_with("/health/") || route.starts_with("/auth/") {
         tracing::debug!(target: "latch::request", request_id = %id, %method, path, status, latency_ms, "request");
     } else {
         tracing::info!(target: "latch::request", request_id = %id, %method, path, status, latency_ms, "request");
