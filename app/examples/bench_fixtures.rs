@@ -180,18 +180,7 @@ async fn seed_into(settings: &Settings, store: &SqliteStore, count: usize) -> Re
             if pending.len() == CONCURRENT_INSERTS {
                 joined(pending.join_next().await)?;
             }
-            let session = Session {
-                id: random_token().id(),
-                user_id: user.id,
-                created_at: now,
-                authenticated_at: now,
-                last_seen_at: now,
-                expires_at: settings.session.expiry(now, false),
-                remember: false,
-                credential_version: 0,
-                user_agent: Some("bench_fixtures".to_owned()),
-                client_ip: Some("127.0.0.1".to_owned()),
-            };
+            let session = live_session(settings, user.id, now);
             let store = store.clone();
             pending.spawn(async move { store.insert_session(&session).await });
         }
@@ -200,6 +189,23 @@ async fn seed_into(settings: &Settings, store: &SqliteStore, count: usize) -> Re
         }
     }
     Ok(())
+}
+
+/// A new session of `user_id`, made `now`, as a sign-in from this machine
+/// would make it.
+fn live_session(settings: &Settings, user_id: UserId, now: OffsetDateTime) -> Session {
+    Session {
+        id: random_token().id(),
+        user_id,
+        created_at: now,
+        authenticated_at: now,
+        last_seen_at: now,
+        expires_at: settings.session.expiry(now, false),
+        remember: false,
+        credential_version: 0,
+        user_agent: Some("bench_fixtures".to_owned()),
+        client_ip: Some("127.0.0.1".to_owned()),
+    }
 }
 
 type Inserted = Result<Result<(), latch_domain::StorageError>, tokio::task::JoinError>;
@@ -243,18 +249,7 @@ async fn timed_commits(
         .map_err(|error| error.to_string())?;
     let mut millis = Vec::with_capacity(count);
     for _ in 0..count {
-        let session = Session {
-            id: random_token().id(),
-            user_id: user.id,
-            created_at: now,
-            authenticated_at: now,
-            last_seen_at: now,
-            expires_at: settings.session.expiry(now, false),
-            remember: false,
-            credential_version: 0,
-            user_agent: None,
-            client_ip: None,
-        };
+        let session = live_session(settings, user.id, now);
         let started = Instant::now();
         store
             .insert_session(&session)

@@ -742,6 +742,19 @@ mod tests {
         load(None, vars).unwrap_err().to_string()
     }
 
+    /// Each `LATCH__...` value alone stops loading with an error naming
+    /// its key (`section.key`).
+    fn each_is_refused_naming_its_key(cases: &[(&str, &str)]) {
+        for (key, value) in cases {
+            let error = error_of(&[(key, value)]);
+            let named = key
+                .trim_start_matches("LATCH__")
+                .replace("__", ".")
+                .to_lowercase();
+            assert!(error.contains(&named), "{key}={value}: {error}");
+        }
+    }
+
     #[test]
     fn the_defaults_are_the_documented_ones() {
         let settings = load(None, &[]).unwrap();
@@ -793,7 +806,7 @@ mod tests {
                 max_connections: Some(500),
             }
         );
-        for (key, value) in [
+        each_is_refused_naming_its_key(&[
             ("LATCH__SERVER__HEADER_TIMEOUT", "0s"),
             ("LATCH__SERVER__HEADER_TIMEOUT", "6m"),
             ("LATCH__SERVER__HEADER_TIMEOUT", "soon"),
@@ -801,14 +814,7 @@ mod tests {
             ("LATCH__SERVER__KEEP_ALIVE_TIMEOUT", "2h"),
             ("LATCH__SERVER__MAX_CONNECTIONS", "1000001"),
             ("LATCH__SERVER__MAX_CONNECTIONS", "-1"),
-        ] {
-            let error = error_of(&[(key, value)]);
-            let named = key
-                .trim_start_matches("LATCH__")
-                .replace("__", ".")
-                .to_lowercase();
-            assert!(error.contains(&named), "{key}={value}: {error}");
-        }
+        ]);
     }
 
     #[test]
@@ -873,7 +879,7 @@ mod tests {
         assert_eq!(settings.backend, Backend::Mongodb);
         assert_eq!(settings.mongodb.database, "auth");
         assert_eq!(settings.mongodb.timeout, std::time::Duration::from_secs(2));
-        for (key, value) in [
+        each_is_refused_naming_its_key(&[
             ("LATCH__STORAGE__MONGODB__URI", "postgres://db"),
             (
                 "LATCH__STORAGE__MONGODB__URI",
@@ -883,14 +889,7 @@ mod tests {
             ("LATCH__STORAGE__MONGODB__DATABASE", ""),
             ("LATCH__STORAGE__MONGODB__TIMEOUT", "0s"),
             ("LATCH__STORAGE__MONGODB__TIMEOUT", "soon"),
-        ] {
-            let error = error_of(&[(key, value)]);
-            let named = key
-                .trim_start_matches("LATCH__")
-                .replace("__", ".")
-                .to_lowercase();
-            assert!(error.contains(&named), "{key}={value}: {error}");
-        }
+        ]);
     }
 
     #[test]
