@@ -169,6 +169,7 @@ async fn seed_into(settings: &Settings, store: &SqliteStore, count: usize) -> Re
             last_login_at: None,
             credential_version: 0,
             disabled: false,
+            groups: Vec::new(),
         };
         store
             .insert_user(&user)
@@ -242,6 +243,7 @@ async fn timed_commits(
         last_login_at: None,
         credential_version: 0,
         disabled: false,
+        groups: Vec::new(),
     };
     store
         .insert_user(&user)

@@ -112,6 +112,7 @@ async fn authenticator_with_clock(
     let ports = Ports {
         users: store_ports.users,
         sessions: store_ports.sessions,
+        groups: store_ports.groups,
         attempts: store_ports.attempts,
         hasher: Arc::new(hasher),
         clock,

@@ -3,7 +3,8 @@
 use std::{path::PathBuf, sync::Arc};
 
 use latch_domain::{
-    SessionRepository, SignInAttemptRepository, StorageError, StoreHealth, UserRepository,
+    GroupRepository, SessionRepository, SignInAttemptRepository, StorageError, StoreHealth,
+    UserRepository,
 };
 use latch_memory::MemoryStore;
 use latch_mongodb::MongoStore;
@@ -94,6 +95,7 @@ impl Store {
 pub(crate) struct StorePorts {
     pub(crate) users: Arc<dyn UserRepository>,
     pub(crate) sessions: Arc<dyn SessionRepository>,
+    pub(crate) groups: Arc<dyn GroupRepository>,
     pub(crate) attempts: Arc<dyn SignInAttemptRepository>,
     pub(crate) health: Arc<dyn StoreHealth>,
 }
@@ -101,12 +103,18 @@ pub(crate) struct StorePorts {
 impl StorePorts {
     fn of<S>(store: S) -> Self
     where
-        S: UserRepository + SessionRepository + SignInAttemptRepository + StoreHealth + 'static,
+        S: UserRepository
+            + SessionRepository
+            + GroupRepository
+            + SignInAttemptRepository
+            + StoreHealth
+            + 'static,
     {
         let store = Arc::new(store);
         Self {
             users: store.clone(),
             sessions: store.clone(),
+            groups: store.clone(),
             attempts: store.clone(),
             health: store,
         }

@@ -173,6 +173,7 @@ fn user_of(text: &str) -> Result<User, String> {
         // Sessions are not carried over, so no older version can linger.
         credential_version: 0,
         disabled: line.disabled,
+        groups: Vec::new(),
     })
 }
 
@@ -195,6 +196,7 @@ mod tests {
             ),
             credential_version: 0,
             disabled: false,
+            groups: Vec::new(),
         }
     }
 

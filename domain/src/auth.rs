@@ -21,8 +21,8 @@ use time::{Duration, OffsetDateTime};
 
 pub use self::{
     errors::{
-        ChangePasswordError, DeleteAccountError, OperatorError, RegisterError, RegistrationErrors,
-        SignInError,
+        ChangePasswordError, DeleteAccountError, GroupError, GroupMemberError, NewGroupError,
+        OperatorError, RegisterError, RegistrationErrors, SignInError,
     },
     operators::{Operators, Purged},
     owners::{AccountOwners, SessionInfo},
@@ -33,8 +33,9 @@ use crate::{
     events::{AuthEvent, EventKind, Events, Origin, PasswordCheck},
     password::{Password, PasswordHash, PasswordPolicy},
     ports::{
-        Clock, HasherError, InsertUserError, KeyedDigest, PasswordHasher, SessionRepository,
-        SignInAttemptRepository, StorageError, TokenSource, UserRepository, Verification,
+        Clock, GroupRepository, HasherError, InsertUserError, KeyedDigest, PasswordHasher,
+        SessionRepository, SignInAttemptRepository, StorageError, TokenSource, UserRepository,
+        Verification,
     },
     session::{Session, SessionPolicy, SignInContext},
     throttle::{Gate, ThrottleKey, ThrottlePolicy},
@@ -49,6 +50,8 @@ pub struct Ports {
     pub users: Arc<dyn UserRepository>,
     /// Session storage.
     pub sessions: Arc<dyn SessionRepository>,
+    /// Groups and their members.
+    pub groups: Arc<dyn GroupRepository>,
     /// Failed sign-in counters.
     pub attempts: Arc<dyn SignInAttemptRepository>,
     /// Password hashing.
@@ -244,6 +247,7 @@ impl Core {
             last_login_at: None,
             credential_version: 0,
             disabled: false,
+            groups: Vec::new(),
         };
         match self.ports.users.insert_user(&user).await {
             Ok(()) => {

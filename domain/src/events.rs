@@ -9,6 +9,7 @@ use time::Duration;
 
 use crate::{
     device::DeviceToken,
+    group::GroupName,
     session::{SessionId, SignInContext},
     username::UsernameKey,
 };
@@ -147,6 +148,14 @@ pub enum EventKind {
     },
     /// An operator cleared a username's failed sign-ins.
     SignInFailuresCleared,
+    /// An operator created a group.
+    GroupCreated,
+    /// An operator deleted a group, and with it every membership of it.
+    GroupDeleted,
+    /// An operator made an account a member of a group.
+    AddedToGroup,
+    /// An operator ended an account's membership of a group.
+    RemovedFromGroup,
 }
 
 impl EventKind {
@@ -168,6 +177,10 @@ impl EventKind {
             Self::AccountEnabled => "account_enabled",
             Self::SessionsRevoked { .. } => "sessions_revoked",
             Self::SignInFailuresCleared => "sign_in_failures_cleared",
+            Self::GroupCreated => "group_created",
+            Self::GroupDeleted => "group_deleted",
+            Self::AddedToGroup => "added_to_group",
+            Self::RemovedFromGroup => "removed_from_group",
         }
     }
 }
@@ -192,6 +205,8 @@ pub struct AuthEvent {
     pub session: Option<String>,
     /// The client's address, where one is known.
     pub client_ip: Option<String>,
+    /// The group it concerns, for the group events.
+    pub group: Option<GroupName>,
 }
 
 impl AuthEvent {
@@ -204,12 +219,19 @@ impl AuthEvent {
             username_digest: None,
             session: None,
             client_ip: origin.client.client_ip.clone(),
+            group: None,
         }
     }
 
     /// The same event, about this username key.
     pub fn user(mut self, key: &UsernameKey) -> Self {
         self.username_key = Some(key.clone());
+        self
+    }
+
+    /// The same event, about this group.
+    pub fn group(mut self, name: &GroupName) -> Self {
+        self.group = Some(name.clone());
         self
     }
 
@@ -309,6 +331,10 @@ mod tests {
             EventKind::AccountEnabled,
             EventKind::SessionsRevoked { ended: 1 },
             EventKind::SignInFailuresCleared,
+            EventKind::GroupCreated,
+            EventKind::GroupDeleted,
+            EventKind::AddedToGroup,
+            EventKind::RemovedFromGroup,
         ];
         let names: std::collections::BTreeSet<_> = kinds.iter().map(|kind| kind.name()).collect();
         assert_eq!(names.len(), kinds.len());

@@ -10,6 +10,7 @@ pub mod access;
 pub mod auth;
 pub mod device;
 pub mod events;
+pub mod group;
 pub mod password;
 pub mod ports;
 pub mod session;
@@ -23,18 +24,20 @@ pub use access::{
 };
 pub use auth::{
     AccountOwners, Authenticator, Authorization, ChangePasswordError, Credentials,
-    DeleteAccountError, OperatorError, Operators, Policies, Ports, Purged, RegisterError,
-    RegistrationErrors, ReturnTarget, SessionInfo, SignIn, SignInError, SignInOutcome, SignedIn,
-    Visitors,
+    DeleteAccountError, GroupError, GroupMemberError, NewGroupError, OperatorError, Operators,
+    Policies, Ports, Purged, RegisterError, RegistrationErrors, ReturnTarget, SessionInfo, SignIn,
+    SignInError, SignInOutcome, SignedIn, Visitors,
 };
 pub use device::DeviceToken;
 pub use events::{
     AuthEvent, Broadcast, Channel, EventKind, Events, NoEvents, Origin, PasswordCheck,
 };
+pub use group::{GroupName, GroupNameError, GroupSummary};
 pub use password::{Password, PasswordError, PasswordHash, PasswordPolicy, PolicyError};
 pub use ports::{
-    Clock, HasherError, InsertUserError, KeyedDigest, PasswordHasher, SessionRepository,
-    SignInAttemptRepository, StorageError, StoreHealth, TokenSource, UserRepository, Verification,
+    Clock, CreateGroupError, GroupRepository, HasherError, InsertUserError, KeyedDigest,
+    MembershipError, PasswordHasher, SessionRepository, SignInAttemptRepository, StorageError,
+    StoreHealth, TokenSource, UserRepository, Verification,
 };
 pub use session::{
     MAX_USER_AGENT_CHARS, Session, SessionId, SessionPolicy, SessionToken, SignInContext,

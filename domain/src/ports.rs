@@ -8,11 +8,12 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::{
+    group::{GroupName, GroupSummary},
     password::{Password, PasswordHash},
     session::{Session, SessionId, SessionToken},
     throttle::{FailedAttempts, ThrottleKey},
     user::{User, UserId},
-    username::{UsernameKey, UsernameSkeleton},
+    username::{Username, UsernameKey, UsernameSkeleton},
 };
 
 type BoxError = Box<dyn Error + Send + Sync + 'static>;
@@ -112,9 +113,63 @@ pub trait UserRepository: Send + Sync {
     /// account. (Ending its sessions is the caller's business.)
     async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<bool, StorageError>;
 
-    /// Deletes an account and every session of it; `false` when there was
-    /// no such account.
+    /// Deletes an account, every session of it and its memberships of
+    /// groups; `false` when there was no such account.
     async fn delete_user(&self, id: UserId) -> Result<bool, StorageError>;
+}
+
+/// Why a group could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateGroupError {
+    /// A group has that name already.
+    #[error("a group has that name already")]
+    Exists,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why a membership could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum MembershipError {
+    /// There is no group of that name.
+    #[error("no group has that name")]
+    NoSuchGroup,
+    /// There is no account with that id.
+    #[error("no account has that id")]
+    NoSuchUser,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Where groups and their members live. Memberships are kept with the
+/// account, so that every read of an account ([`User::groups`]) carries them.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait GroupRepository: Send + Sync {
+    /// Creates an empty group; refuses a name a group has, even when two
+    /// arrive at once.
+    async fn create_group(&self, name: &GroupName) -> Result<(), CreateGroupError>;
+
+    /// Deletes a group and every membership of it; `false` when there was
+    /// no such group.
+    async fn delete_group(&self, name: &GroupName) -> Result<bool, StorageError>;
+
+    /// Every group with its number of members, sorted by name.
+    async fn groups(&self) -> Result<Vec<GroupSummary>, StorageError>;
+
+    /// Makes an account a member of a group; `true` when it was not one
+    /// before, `false` when it already was.
+    async fn add_member(&self, name: &GroupName, user: UserId) -> Result<bool, MembershipError>;
+
+    /// Ends an account's membership of a group; `true` when it was a
+    /// member, `false` when it was not.
+    async fn remove_member(&self, name: &GroupName, user: UserId) -> Result<bool, MembershipError>;
+
+    /// The usernames of a group's members, in username-key order; `None`
+    /// when there is no such group.
+    async fn members(&self, name: &GroupName) -> Result<Option<Vec<Username>>, StorageError>;
 }
 
 /// Where sessions live.

@@ -5,7 +5,7 @@ use std::fmt;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{password::PasswordHash, username::Username};
+use crate::{group::GroupName, password::PasswordHash, username::Username};
 
 /// An account's permanent identifier (a random UUID).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,4 +58,11 @@ pub struct User {
     /// Whether an operator disabled the account: it cannot sign in, and its
     /// sessions are dead.
     pub disabled: bool,
+    /// The groups it belongs to, sorted, each once. Every read of an
+    /// account fills it in (in the same read as the account, so a session
+    /// check learns its groups without another); writing an account
+    /// ignores it: memberships change only through the
+    /// [`GroupRepository`](crate::ports::GroupRepository), and a new
+    /// account belongs to none.
+    pub groups: Vec<GroupName>,
 }

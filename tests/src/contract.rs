@@ -76,6 +76,14 @@ macro_rules! contract_suite {
             a_users_sessions_are_listed_oldest_first_and_only_theirs,
             deleting_other_sessions_keeps_the_one_named,
             ping_answers,
+            a_group_name_is_created_once,
+            memberships_need_a_group_and_an_account,
+            adding_a_member_twice_adds_it_once,
+            an_accounts_groups_come_with_every_read_sorted,
+            removing_a_member_ends_that_membership_only,
+            deleting_a_group_ends_its_memberships,
+            deleting_an_account_ends_its_memberships,
+            concurrent_creations_of_one_group_let_exactly_one_through,
         );
     };
 }

@@ -92,6 +92,7 @@ fn visitors(runtime: &Runtime, sessions: u64) -> Visitors {
         last_login_at: Some(issued),
         credential_version: 0,
         disabled: false,
+        groups: Vec::new(),
     };
     let policies = Policies::default();
     runtime.block_on(async {
@@ -115,6 +116,7 @@ fn visitors(runtime: &Runtime, sessions: u64) -> Visitors {
         let ports = Ports {
             users: store.clone(),
             sessions: store.clone(),
+            groups: store.clone(),
             attempts: store,
             hasher: Arc::new(NoHashing),
             clock: Arc::new(FixedClock),

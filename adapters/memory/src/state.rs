@@ -1,15 +1,16 @@
 //! What the store holds, and the rules for changing it, without any locking.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use latch_domain::{
-    FailedAttempts, InsertUserError, Session, SessionId, StorageError, ThrottleKey, User, UserId,
-    UsernameKey, UsernameSkeleton,
+    CreateGroupError, FailedAttempts, GroupName, GroupSummary, InsertUserError, MembershipError,
+    Session, SessionId, StorageError, ThrottleKey, User, UserId, Username, UsernameKey,
+    UsernameSkeleton,
 };
 use time::OffsetDateTime;
 
 /// Accounts, the indexes that keep their username keys and skeletons
-/// unique, and sessions.
+/// unique, sessions, and groups with their members.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     users: HashMap<UserId, User>,
@@ -19,6 +20,9 @@ pub(crate) struct State {
     ids_by_skeleton: HashMap<UsernameSkeleton, UserId>,
     sessions: HashMap<SessionId, Session>,
     failures: HashMap<ThrottleKey, FailedAttempts>,
+    /// Each group's members. Accounts are kept without their groups, which
+    /// every read fills in from here.
+    groups: BTreeMap<GroupName, BTreeSet<UserId>>,
 }
 
 impl State {
@@ -38,7 +42,13 @@ impl State {
         }
         self.ids_by_key.insert(user.username.key().clone(), user.id);
         self.ids_by_skeleton.insert(skeleton, user.id);
-        self.users.insert(user.id, user.clone());
+        self.users.insert(
+            user.id,
+            User {
+                groups: Vec::new(),
+                ..user.clone()
+            },
+        );
         Ok(())
     }
 
@@ -54,14 +64,25 @@ impl State {
     }
 
     pub(crate) fn user_by_key(&self, key: &UsernameKey) -> Option<User> {
-        self.ids_by_key
-            .get(key)
-            .and_then(|id| self.users.get(id))
-            .cloned()
+        self.ids_by_key.get(key).and_then(|id| self.user_by_id(*id))
     }
 
     pub(crate) fn user_by_id(&self, id: UserId) -> Option<User> {
-        self.users.get(&id).cloned()
+        self.users.get(&id).map(|user| self.with_groups(user))
+    }
+
+    /// A copy of `user` with the groups it belongs to, in name order.
+    fn with_groups(&self, user: &User) -> User {
+        let groups = self
+            .groups
+            .iter()
+            .filter(|(_, members)| members.contains(&user.id))
+            .map(|(name, _)| name.clone())
+            .collect();
+        User {
+            groups,
+            ..user.clone()
+        }
     }
 
     /// Up to `limit` accounts whose key sorts after `after`, in key order.
@@ -91,7 +112,67 @@ impl State {
         self.ids_by_key.remove(user.username.key());
         release_skeleton(&mut self.ids_by_skeleton, &user);
         self.delete_sessions_where(|session| session.user_id == id);
+        for members in self.groups.values_mut() {
+            members.remove(&id);
+        }
         true
+    }
+
+    pub(crate) fn create_group(&mut self, name: &GroupName) -> Result<(), CreateGroupError> {
+        if self.groups.contains_key(name) {
+            return Err(CreateGroupError::Exists);
+        }
+        self.groups.insert(name.clone(), BTreeSet::new());
+        Ok(())
+    }
+
+    pub(crate) fn delete_group(&mut self, name: &GroupName) -> bool {
+        self.groups.remove(name).is_some()
+    }
+
+    pub(crate) fn groups(&self) -> Vec<GroupSummary> {
+        self.groups
+            .iter()
+            .map(|(name, members)| GroupSummary {
+                name: name.clone(),
+                members: count(members.len()),
+            })
+            .collect()
+    }
+
+    /// Adds (`member`) or removes an account from a group; whether that
+    /// changed anything.
+    pub(crate) fn set_member(
+        &mut self,
+        name: &GroupName,
+        user: UserId,
+        member: bool,
+    ) -> Result<bool, MembershipError> {
+        if !self.users.contains_key(&user) {
+            return Err(MembershipError::NoSuchUser);
+        }
+        let members = self
+            .groups
+            .get_mut(name)
+            .ok_or(MembershipError::NoSuchGroup)?;
+        Ok(if member {
+            members.insert(user)
+        } else {
+            members.remove(&user)
+        })
+    }
+
+    /// The usernames of a group's members, in key order.
+    pub(crate) fn members(&self, name: &GroupName) -> Option<Vec<Username>> {
+        let mut names: Vec<Username> = self
+            .groups
+            .get(name)?
+            .iter()
+            .filter_map(|id| self.users.get(id))
+            .map(|user| user.username.clone())
+            .collect();
+        names.sort_by(|a, b| a.key().as_str().cmp(b.key().as_str()));
+        Some(names)
     }
 
     /// Every session of an account, oldest first.
@@ -167,7 +248,7 @@ impl State {
     pub(crate) fn session_with_user(&self, id: &SessionId) -> Option<(Session, User)> {
         let session = self.sessions.get(id)?;
         let user = self.users.get(&session.user_id)?;
-        Some((session.clone(), user.clone()))
+        Some((session.clone(), self.with_groups(user)))
     }
 
     pub(crate) fn delete_session(&mut self, id: &SessionId) -> bool {

@@ -4,15 +4,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use latch_domain::{
-    FailedAttempts, InsertUserError, PasswordHash, Session, SessionId, SessionRepository,
-    SignInAttemptRepository, StorageError, StoreHealth, ThrottleKey, User, UserId, UserRepository,
-    UsernameKey, UsernameSkeleton,
+    CreateGroupError, FailedAttempts, GroupName, GroupRepository, GroupSummary, InsertUserError,
+    MembershipError, PasswordHash, Session, SessionId, SessionRepository, SignInAttemptRepository,
+    StorageError, StoreHealth, ThrottleKey, User, UserId, UserRepository, Username, UsernameKey,
+    UsernameSkeleton,
 };
 use time::OffsetDateTime;
 
 use crate::state::State;
 
-/// Accounts and sessions in memory. Clones share one store.
+/// Accounts, sessions and groups in memory. Clones share one store.
 ///
 /// One lock guards accounts and sessions together, so the username key and
 /// skeleton checks and the insert that follows them cannot interleave with
@@ -190,6 +191,33 @@ impl SignInAttemptRepository for MemoryStore {
 }
 
 #[async_trait]
+impl GroupRepository for MemoryStore {
+    async fn create_group(&self, name: &GroupName) -> Result<(), CreateGroupError> {
+        self.state()?.create_group(name)
+    }
+
+    async fn delete_group(&self, name: &GroupName) -> Result<bool, StorageError> {
+        Ok(self.state()?.delete_group(name))
+    }
+
+    async fn groups(&self) -> Result<Vec<GroupSummary>, StorageError> {
+        Ok(self.state()?.groups())
+    }
+
+    async fn add_member(&self, name: &GroupName, user: UserId) -> Result<bool, MembershipError> {
+        self.state()?.set_member(name, user, true)
+    }
+
+    async fn remove_member(&self, name: &GroupName, user: UserId) -> Result<bool, MembershipError> {
+        self.state()?.set_member(name, user, false)
+    }
+
+    async fn members(&self, name: &GroupName) -> Result<Option<Vec<Username>>, StorageError> {
+        Ok(self.state()?.members(name))
+    }
+}
+
+#[async_trait]
 impl StoreHealth for MemoryStore {
     async fn ping(&self) -> Result<(), StorageError> {
         self.state().map(|_| ())
@@ -213,6 +241,7 @@ mod tests {
             last_login_at: None,
             credential_version: 0,
             disabled: false,
+            groups: Vec::new(),
         };
         store.clone().insert_user(&user).await.unwrap();
         assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(user));

@@ -2,7 +2,8 @@
 //! and nowhere else.
 
 use latch_domain::{
-    FailedAttempts, PasswordHash, Session, SessionId, StorageError, User, UserId, Username,
+    FailedAttempts, GroupName, PasswordHash, Session, SessionId, StorageError, User, UserId,
+    Username, group::sorted_groups,
 };
 use mongodb::bson::{Binary, Bson, DateTime, Document, doc, spec::BinarySubtype};
 use time::OffsetDateTime;
@@ -16,6 +17,8 @@ pub(crate) const USERS: &str = "users";
 pub(crate) const SESSIONS: &str = "sessions";
 /// Failed sign-ins, one document per username key (its `_id`).
 pub(crate) const LOGIN_FAILURES: &str = "login_failures";
+/// Groups, one document per group, its name the `_id`.
+pub(crate) const GROUPS: &str = "groups";
 
 /// Field names.
 pub(crate) mod field {
@@ -53,6 +56,10 @@ pub(crate) mod field {
     pub(crate) const USER_AGENT: &str = "user_agent";
     /// A session's client IP at sign-in; absent when unknown.
     pub(crate) const CLIENT_IP: &str = "client_ip";
+    /// The names of the groups an account belongs to (an array of strings,
+    /// changed by `$addToSet` and `$pull`); absent means none (older
+    /// documents, new accounts).
+    pub(crate) const GROUPS: &str = "groups";
     /// Consecutive failed sign-ins.
     pub(crate) const COUNT: &str = "count";
     /// When the latest sign-in failed.
@@ -133,7 +140,20 @@ pub(crate) fn user_from(document: &Document) -> Result<User, StorageError> {
         last_login_at: fields.optional_time(field::LAST_LOGIN_AT)?,
         credential_version: fields.count(field::CREDENTIAL_VERSION)?,
         disabled: fields.optional_boolean(field::DISABLED)?.unwrap_or(false),
+        groups: fields.groups(field::GROUPS)?,
     })
+}
+
+/// Reads the name of a group document (its `_id`).
+pub(crate) fn group_name_from(document: &Document) -> Result<GroupName, StorageError> {
+    let name = Fields::new(GROUPS, document).string(field::ID)?;
+    Ok(GroupName::from_stored(name))
+}
+
+/// Reads the username of an account document (or of its projection).
+pub(crate) fn username_from(document: &Document) -> Result<Username, StorageError> {
+    let name = Fields::new(USERS, document).string(field::USERNAME)?;
+    Ok(Username::from_stored(name))
 }
 
 /// Reads a session written by [`session_document`].
@@ -280,6 +300,31 @@ impl<'a> Fields<'a> {
             None | Some(Bson::Null) => Ok(None),
             Some(_) => self.string(field).map(Some),
         }
+    }
+
+    /// An array of group names, sorted and each once; absent means none.
+    fn groups(&self, field: &'static str) -> Result<Vec<GroupName>, StorageError> {
+        let names = match self.document.get(field) {
+            None | Some(Bson::Null) => return Ok(Vec::new()),
+            Some(Bson::Array(names)) => names,
+            Some(other) => {
+                return Err(self.corrupt(
+                    field,
+                    format!("is a {:?}, not an array", other.element_type()),
+                ));
+            }
+        };
+        let names = names
+            .iter()
+            .map(|name| match name {
+                Bson::String(name) => Ok(GroupName::from_stored(name.clone())),
+                other => Err(self.corrupt(
+                    field,
+                    format!("holds a {:?}, not a string", other.element_type()),
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(sorted_groups(names))
     }
 
     fn optional_time(&self, field: &'static str) -> Result<Option<OffsetDateTime>, StorageError> {

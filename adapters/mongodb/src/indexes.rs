@@ -21,8 +21,10 @@ const UNSUPPORTED: [i32; 2] = [238, 115];
 /// session expiry exists: when the server does not support TTL indexes, a
 /// plain index on `expires_at` is made instead and a warning logged.
 ///
-/// The session digest is each session's `_id`, which MongoDB keeps unique
-/// without another index.
+/// The session digest is each session's `_id`, and a group's name is its
+/// `_id`, which MongoDB keeps unique without another index; the index on
+/// the accounts' `groups` serves member lists, counts and the `$pull` of a
+/// deleted group.
 pub(crate) async fn ensure(
     users: &Collection<Document>,
     sessions: &Collection<Document>,
@@ -37,6 +39,14 @@ pub(crate) async fn ensure(
         ))
         .await?;
     ensure_skeleton_index(users).await?;
+    users
+        .create_index(index(
+            doc! { field::GROUPS: 1 },
+            IndexOptions::builder()
+                .name("users_by_group".to_owned())
+                .build(),
+        ))
+        .await?;
     sessions
         .create_index(index(
             doc! { field::USER_ID: 1 },

@@ -10,7 +10,7 @@ use mongodb::{
 };
 
 use crate::{
-    documents::{LOGIN_FAILURES, SESSIONS, USERS},
+    documents::{GROUPS, LOGIN_FAILURES, SESSIONS, USERS},
     error::{ConnectError, storage},
     indexes, skeletons,
     target::Target,
@@ -24,8 +24,8 @@ pub struct MongoSettings {
     /// A `mongodb://` URI: hosts, credentials, options such as `replicaSet`
     /// or `tls=true`.
     pub uri: String,
-    /// The database holding the `users`, `sessions` and `login_failures`
-    /// collections.
+    /// The database holding the `users`, `sessions`, `groups` and
+    /// `login_failures` collections.
     pub database: String,
     /// How long to wait to connect, and to find a server for each
     /// operation, before giving up.
@@ -48,7 +48,7 @@ impl fmt::Debug for MongoSettings {
     }
 }
 
-/// Accounts and sessions in one MongoDB database. Clones share one client
+/// Accounts, sessions and groups in one MongoDB database. Clones share one client
 /// (and its connection pool).
 #[derive(Debug, Clone)]
 pub struct MongoStore {
@@ -57,6 +57,7 @@ pub struct MongoStore {
     pub(crate) users: Collection<Document>,
     pub(crate) sessions: Collection<Document>,
     pub(crate) login_failures: Collection<Document>,
+    pub(crate) groups: Collection<Document>,
     expires_sessions_itself: bool,
 }
 
@@ -98,6 +99,7 @@ impl MongoStore {
         let users = database.collection(USERS);
         let sessions = database.collection(SESSIONS);
         let login_failures = database.collection(LOGIN_FAILURES);
+        let groups = database.collection(GROUPS);
         let expires_sessions_itself =
             indexes::ensure(&users, &sessions)
                 .await
@@ -132,6 +134,7 @@ impl MongoStore {
             users,
             sessions,
             login_failures,
+            groups,
             expires_sessions_itself,
         })
     }

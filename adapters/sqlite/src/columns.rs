@@ -2,7 +2,10 @@
 //! milliseconds, user ids as hyphenated text (session ids are bound as their
 //! 32 bytes), and which columns a query selects for each kind of row.
 
-use latch_domain::{PasswordHash, Session, SessionId, StorageError, User, UserId, Username};
+use latch_domain::{
+    GroupName, PasswordHash, Session, SessionId, StorageError, User, UserId, Username,
+    group::sorted_groups,
+};
 use rusqlite::{Row, types::FromSql};
 use time::OffsetDateTime;
 
@@ -40,6 +43,11 @@ impl<'a, 'r> Cells<'a, 'r> {
         value
     }
 
+    /// The next cell, text.
+    pub(crate) fn text(&mut self, column: &'static str) -> Result<String, StorageError> {
+        self.next(column)
+    }
+
     /// The next cell, a time written by [`millis`].
     pub(crate) fn time(&mut self, column: &'static str) -> Result<OffsetDateTime, StorageError> {
         let millis: i64 = self.next(column)?;
@@ -69,6 +77,20 @@ impl<'a, 'r> Cells<'a, 'r> {
         u32::try_from(value).map_err(|_| corrupt(column, format!("{value} is not a count")))
     }
 
+    /// The next cell, group names joined by [`GROUP_SEPARATOR`] (or
+    /// `NULL`, for none), as [`user_columns!`] selects them.
+    fn groups(&mut self, column: &'static str) -> Result<Vec<GroupName>, StorageError> {
+        let joined: Option<String> = self.next(column)?;
+        let names = joined
+            .as_deref()
+            .unwrap_or_default()
+            .split(GROUP_SEPARATOR)
+            .filter(|name| !name.is_empty())
+            .map(|name| GroupName::from_stored(name.to_owned()))
+            .collect();
+        Ok(sorted_groups(names))
+    }
+
     /// The next cell, a session id (32 bytes).
     pub(crate) fn session_id(&mut self, column: &'static str) -> Result<SessionId, StorageError> {
         let bytes: Vec<u8> = self.next(column)?;
@@ -88,6 +110,7 @@ impl<'a, 'r> Cells<'a, 'r> {
             last_login_at: self.optional_time("last_login_at")?,
             credential_version: self.count("credential_version")?,
             disabled: self.next("disabled")?,
+            groups: self.groups("groups")?,
         })
     }
 
@@ -108,8 +131,14 @@ impl<'a, 'r> Cells<'a, 'r> {
     }
 }
 
+/// What joins an account's group names in one cell: a character no group
+/// name holds.
+pub(crate) const GROUP_SEPARATOR: char = ',';
+
 /// The `users` columns [`Cells::user`] reads, in its order, each after
-/// the prefix given (a table alias and a dot, or `""`).
+/// the prefix given (a table alias and a dot), and last the account's
+/// groups, joined by [`GROUP_SEPARATOR`] (a subquery on the primary key of
+/// `group_members`, so the read stays one statement).
 macro_rules! user_columns {
     ($table:literal) => {
         concat!(
@@ -126,7 +155,10 @@ macro_rules! user_columns {
             $table,
             "credential_version, ",
             $table,
-            "disabled"
+            "disabled, ",
+            "(SELECT group_concat(m.group_name, ',') FROM group_members AS m WHERE m.user_id = ",
+            $table,
+            "id) AS groups"
         )
     };
 }

@@ -1,10 +1,11 @@
-//! Latch's embedded default store: accounts, sessions and failed sign-ins in one SQLite file
+//! Latch's embedded default store: accounts, sessions, groups and failed sign-ins in one SQLite file
 //! (WAL mode, schema migrations embedded in the binary).
 
 mod attempts;
 mod columns;
 mod error;
 mod files;
+mod groups;
 mod health;
 mod migrations;
 mod sessions;

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_account_management.sql"),
     include_str!("../migrations/0004_throttle_keys.sql"),
     include_str!("../migrations/0005_username_skeletons.sql"),
+    include_str!("../migrations/0006_groups.sql"),
 ];
 
 /// Brings the schema up to date; does nothing when it already is.

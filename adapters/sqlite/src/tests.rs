@@ -40,6 +40,7 @@ fn alice() -> User {
         last_login_at: None,
         credential_version: 0,
         disabled: false,
+        groups: Vec::new(),
     }
 }
 

@@ -22,7 +22,7 @@ const USERNAME_CLASHES: [&str; 2] = ["users.username_key", "users.username_skele
 /// The start of a query for an account's columns.
 macro_rules! select_user {
     () => {
-        concat!("SELECT ", user_columns!(""), " FROM users")
+        concat!("SELECT ", user_columns!("users."), " FROM users")
     };
 }
 

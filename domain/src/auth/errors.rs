@@ -4,6 +4,7 @@
 use time::Duration;
 
 use crate::{
+    group::GroupNameError,
     password::PasswordError,
     ports::{HasherError, StorageError},
     username::UsernameError,
@@ -121,6 +122,52 @@ pub enum DeleteAccountError {
 /// Why an operator's action on an account failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OperatorError {
+    /// No account has that username (or it was deleted meanwhile).
+    #[error("no account has that username")]
+    NoSuchAccount,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why an operator could not create a group.
+#[derive(Debug, thiserror::Error)]
+pub enum NewGroupError {
+    /// The name is not a valid group name.
+    #[error("{0}")]
+    InvalidName(GroupNameError),
+    /// A group has that name already.
+    #[error("a group has that name already")]
+    Exists,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why an operator's action on a group (deleting it, listing its members)
+/// failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    /// The name is not a valid group name (so no group has it).
+    #[error("{0}")]
+    InvalidName(GroupNameError),
+    /// No group has that name (or it was deleted meanwhile).
+    #[error("no group has that name")]
+    NoSuchGroup,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why an operator could not add an account to a group or remove it.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupMemberError {
+    /// The name is not a valid group name (so no group has it).
+    #[error("{0}")]
+    InvalidName(GroupNameError),
+    /// No group has that name (or it was deleted meanwhile).
+    #[error("no group has that name")]
+    NoSuchGroup,
     /// No account has that username (or it was deleted meanwhile).
     #[error("no account has that username")]
     NoSuchAccount,

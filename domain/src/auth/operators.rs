@@ -1,6 +1,9 @@
 //! What the operator may do to any account, from the `latch` command line:
 //! create, list, disable, enable, delete, end its sessions, unlock it, and
-//! purge expired sessions. Each change is reported on the CLI channel.
+//! purge expired sessions; and manage groups ([`groups`]). Each change is
+//! reported on the CLI channel.
+
+mod groups;
 
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod forward_auth;
+mod groups;
 mod look_alikes;
 mod throttling;
 
@@ -23,7 +24,8 @@ use crate::{
     events::{Channel, PasswordCheck},
     password::PasswordError,
     ports::{
-        MockClock, MockPasswordHasher, MockSessionRepository, MockTokenSource, MockUserRepository,
+        MockClock, MockGroupRepository, MockPasswordHasher, MockSessionRepository, MockTokenSource,
+        MockUserRepository,
     },
     session::{SessionId, SessionToken},
     throttle::{FailedAttempts, ThrottleKey},
@@ -41,6 +43,7 @@ pub(super) const STRONG: &str = "correct horse battery staple";
 pub(super) struct Fixture {
     pub(super) users: MockUserRepository,
     pub(super) sessions: MockSessionRepository,
+    pub(super) groups: MockGroupRepository,
     pub(super) attempts: Arc<FakeAttempts>,
     pub(super) hasher: MockPasswordHasher,
 }
@@ -57,6 +60,7 @@ impl Fixture {
         Self {
             users: MockUserRepository::new(),
             sessions: MockSessionRepository::new(),
+            groups: MockGroupRepository::new(),
             attempts: Arc::new(FakeAttempts::default()),
             hasher,
         }
@@ -78,6 +82,7 @@ impl Fixture {
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
+            groups: Arc::new(self.groups),
             attempts: self.attempts.clone(),
             hasher: Arc::new(self.hasher),
             clock: Arc::new(clock),
@@ -298,6 +303,7 @@ pub(super) fn alice() -> User {
         last_login_at: None,
         credential_version: 2,
         disabled: false,
+        groups: Vec::new(),
     }
 }
 

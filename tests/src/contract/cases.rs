@@ -5,6 +5,8 @@
 //! Expiry: a session is expired at `now` when `expires_at <= now`, the exact
 //! complement of [`Session::is_live_at`](latch_domain::Session::is_live_at).
 
+mod groups;
+
 use std::{io::Write, sync::Arc};
 
 use latch_domain::{
@@ -13,6 +15,7 @@ use latch_domain::{
 use time::{Duration, macros::datetime};
 use tokio::sync::Barrier;
 
+pub use self::groups::*;
 use crate::contract::{
     Gap, StoreUnderTest,
     fixtures::{

@@ -58,6 +58,7 @@ pub(crate) fn user(name: &str) -> User {
         last_login_at: None,
         credential_version: 0,
         disabled: false,
+        groups: Vec::new(),
     }
 }
 

@@ -3,7 +3,9 @@
 
 use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc};
 
-use latch_domain::{SessionRepository, SignInAttemptRepository, StoreHealth, User, UserRepository};
+use latch_domain::{
+    GroupRepository, SessionRepository, SignInAttemptRepository, StoreHealth, User, UserRepository,
+};
 
 /// Makes a stored account look as if an older version had stored it, before
 /// username skeletons were kept: it holds no skeleton.
@@ -16,6 +18,8 @@ pub struct StoreUnderTest {
     pub users: Arc<dyn UserRepository>,
     /// The same store as a session repository.
     pub sessions: Arc<dyn SessionRepository>,
+    /// The same store's groups and memberships.
+    pub groups: Arc<dyn GroupRepository>,
     /// The same store's failed sign-in counters.
     pub attempts: Arc<dyn SignInAttemptRepository>,
     /// The same store's health check.
@@ -31,15 +35,21 @@ pub struct StoreUnderTest {
 }
 
 impl StoreUnderTest {
-    /// Wraps a store that implements all four ports.
+    /// Wraps a store that implements all five ports.
     pub fn new<S>(store: S) -> Self
     where
-        S: UserRepository + SessionRepository + SignInAttemptRepository + StoreHealth + 'static,
+        S: UserRepository
+            + SessionRepository
+            + GroupRepository
+            + SignInAttemptRepository
+            + StoreHealth
+            + 'static,
     {
         let store = Arc::new(store);
         Self {
             users: store.clone(),
             sessions: store.clone(),
+            groups: store.clone(),
             attempts: store.clone(),
             health: store,
             forget_skeleton: None,

@@ -227,12 +227,14 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
         last_login_at: None,
         credential_version: 0,
         disabled: false,
+        groups: Vec::new(),
     };
     store.insert_user(&alice).await.unwrap();
     let shared = Arc::new(store.clone());
     let ports = Ports {
         users: shared.clone(),
         sessions: shared.clone(),
+        groups: Arc::new(store.inner.clone()),
         attempts: shared,
         hasher: Arc::new(hasher),
         clock: Arc::new(clock.clone()),

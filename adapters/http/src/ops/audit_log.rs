@@ -49,6 +49,13 @@ impl Events for AuditLog {
             EventKind::SignInLocked => {
                 tracing::warn!(event = name, channel, username_key, "{message}");
             }
+            EventKind::GroupCreated
+            | EventKind::GroupDeleted
+            | EventKind::AddedToGroup
+            | EventKind::RemovedFromGroup => {
+                let group = event.group.as_ref().map(|name| name.as_str());
+                tracing::info!(event = name, channel, username_key, group, "{message}");
+            }
             _ => tracing::info!(
                 event = name,
                 channel,
@@ -84,5 +91,9 @@ fn message(kind: EventKind, channel: Channel) -> &'static str {
         EventKind::AccountEnabled => "account enabled by an operator",
         EventKind::SessionsRevoked { .. } => "every session ended by an operator",
         EventKind::SignInFailuresCleared => "failed sign-ins cleared by an operator",
+        EventKind::GroupCreated => "group created by an operator",
+        EventKind::GroupDeleted => "group deleted by an operator, with its memberships",
+        EventKind::AddedToGroup => "account added to a group by an operator",
+        EventKind::RemovedFromGroup => "account removed from a group by an operator",
     }
 }

@@ -159,8 +159,8 @@ mod tests {
     use latch_domain::{
         Authenticator, NoEvents, PasswordHash, Policies, Ports, SessionToken,
         ports::{
-            MockClock, MockPasswordHasher, MockSessionRepository, MockSignInAttemptRepository,
-            MockStoreHealth, MockTokenSource, MockUserRepository,
+            MockClock, MockGroupRepository, MockPasswordHasher, MockSessionRepository,
+            MockSignInAttemptRepository, MockStoreHealth, MockTokenSource, MockUserRepository,
         },
     };
     use poem::{
@@ -194,6 +194,7 @@ mod tests {
         let ports = Ports {
             users: Arc::new(MockUserRepository::new()),
             sessions: Arc::new(MockSessionRepository::new()),
+            groups: Arc::new(MockGroupRepository::new()),
             attempts: Arc::new(MockSignInAttemptRepository::new()),
             hasher: Arc::new(hasher),
             clock: Arc::new(clock),

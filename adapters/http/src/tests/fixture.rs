@@ -9,8 +9,8 @@ use latch_domain::{
     Authenticator, HasherError, NoEvents, PasswordHash, Policies, Ports, Session, SessionToken,
     StorageError, User, UserId, Username,
     ports::{
-        MockClock, MockPasswordHasher, MockSessionRepository, MockSignInAttemptRepository,
-        MockStoreHealth, MockTokenSource, MockUserRepository,
+        MockClock, MockGroupRepository, MockPasswordHasher, MockSessionRepository,
+        MockSignInAttemptRepository, MockStoreHealth, MockTokenSource, MockUserRepository,
     },
 };
 use mockall::predicate::eq;
@@ -59,6 +59,7 @@ pub(super) fn alice() -> User {
         last_login_at: Some(NOW - Duration::hours(1)),
         credential_version: 3,
         disabled: false,
+        groups: Vec::new(),
     }
 }
 
@@ -216,6 +217,7 @@ impl Mocks {
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
+            groups: Arc::new(MockGroupRepository::new()),
             attempts: Arc::new(self.attempts),
             hasher: Arc::new(self.hasher),
             clock: Arc::new(clock),
