@@ -45,6 +45,10 @@
 #      auth to Latch, against the same page through nginx without it: one
 #      nginx worker, keep-alive connections to its upstreams, three runs
 #      each in turns, medians;
+#  12. when MONGODB_URI names a MongoDB server (FerretDB will do): (1) and
+#      (10) against a server on it, in a database of its own
+#      (latch_bench_PID, left there), three runs each in turns, medians;
+#      reported, with no target;
 # and the 5xx answers the servers counted over the whole run (from each
 # server's metrics listener).
 set -euo pipefail
@@ -339,6 +343,30 @@ base=$main_base
 kill "$nginx_pid"
 wait "$nginx_pid" 2>/dev/null || true
 
+mongo_row="| 12 | \`GET /auth/verify\` on MongoDB, against \`GET /health/live\` on the same server | not run: MONGODB_URI is not set | (reported) | |"
+mongo_results=()
+if [[ -n ${MONGODB_URI:-} ]]; then
+    log "on MongoDB at MONGODB_URI"
+    export LATCH__STORAGE__BACKEND=mongodb
+    export LATCH__STORAGE__MONGODB__URI=$MONGODB_URI
+    export LATCH__STORAGE__MONGODB__DATABASE=latch_bench_$$
+    create_account mongo bench
+    start_server mongo
+    use_server mongo
+    sign_in_sessions 10
+    mongo_tokens=("${tokens[@]}")
+    for round in "${page_rounds[@]}"; do
+        run_wrk "mongo_health_$round" plain.lua /health/live
+        run_wrk "mongo_verify_$round" signed_in.lua /auth/verify latch_session "${mongo_tokens[@]}"
+    done
+    other_servers_5xx_mongo=$(server_5xx)
+    kill "$server_pid"
+    wait "$server_pid" || true
+    export LATCH__STORAGE__BACKEND=sqlite
+    unset LATCH__STORAGE__MONGODB__URI LATCH__STORAGE__MONGODB__DATABASE
+    use_server main
+fi
+
 log "seeding 100,000 sessions through the store"
 create_account many bench
 on_store many "$fixtures" seed-sessions 100000 >/dev/null
@@ -358,7 +386,7 @@ for round in "${rounds[@]}"; do
     use_server many
     run_wrk "many_sessions_$round" signed_in.lua / latch_session "${many_tokens[@]}"
 done
-other_servers_5xx=0
+other_servers_5xx=${other_servers_5xx_mongo:-0}
 for store in many ten; do
     use_server "$store"
     other_servers_5xx=$((other_servers_5xx + $(server_5xx)))
@@ -433,6 +461,17 @@ verify_vs_health=$(percent "$verify_rps" "$health_rps")
 nginx_plain_rps=$(page_median nginx_plain rps)
 nginx_forward_auth_rps=$(page_median nginx_forward_auth rps)
 forward_auth_vs_plain=$(percent "$nginx_forward_auth_rps" "$nginx_plain_rps")
+if [[ -n ${MONGODB_URI:-} ]]; then
+    mongo_health_rps=$(page_median mongo_health rps)
+    mongo_verify_rps=$(page_median mongo_verify rps)
+    mongo_verify_vs_health=$(percent "$mongo_verify_rps" "$mongo_health_rps")
+    mongo_results=(
+        "mongodb_health_live_rps=$mongo_health_rps"
+        "mongodb_verify_rps=$mongo_verify_rps"
+        "mongodb_verify_vs_health_percent=$mongo_verify_vs_health"
+    )
+    mongo_row="| 12 | \`GET /auth/verify\` on MongoDB (MONGODB_URI), against \`GET /health/live\` on the same server | $mongo_verify_rps against $mongo_health_rps req/s: $mongo_verify_vs_health% | (reported) | |"
+fi
 ten_sessions_rps=$(for round in "${rounds[@]}"; do figure "ten_sessions_$round" rps; done | median)
 many_sessions_rps=$(for round in "${rounds[@]}"; do figure "many_sessions_$round" rps; done | median)
 login_rps=$(figure login rps)
@@ -477,6 +516,7 @@ results=(
     "nginx_plain_rps=$nginx_plain_rps"
     "nginx_forward_auth_rps=$nginx_forward_auth_rps"
     "nginx_forward_auth_vs_plain_percent=$forward_auth_vs_plain"
+    ${mongo_results[@]+"${mongo_results[@]}"}
     "commit_full_ms=$commit_full_ms"
     "commit_normal_ms=$commit_normal_ms"
     "server_5xx=$all_5xx"
@@ -512,6 +552,7 @@ from then on the benchmark itself keeps both cores busy.
 | 9 | One commit (a session written alone), median of 200, \`storage.sqlite.synchronous\` = \`full\` (the default) / \`normal\`, on $store_file_system | $commit_full_ms / $commit_normal_ms ms | | |
 | 10 | \`GET /auth/verify\` with a session cookie | $verify_rps req/s, $verify_vs_health% of (1) | at least 80% of (1) | $(meets "$verify_vs_health" at_least 80) |
 | 11 | A page through nginx with forward auth, against nginx alone | $nginx_forward_auth_rps against $nginx_plain_rps req/s: $forward_auth_vs_plain% | at least 70% | $(meets "$forward_auth_vs_plain" at_least 70) |
+$mongo_row
 | | 5xx answers over the whole run | $all_5xx | none | $(meets "$all_5xx" at_most 0) |
 
 wrk socket errors over all runs: $socket_errors; answers other than 2xx or 3xx

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod export;
+mod groups;
 mod serve;
 
 use std::{
@@ -59,6 +60,10 @@ enum Command {
     /// see or end their sessions.
     #[command(subcommand)]
     User(accounts::UserCommand),
+    /// Manage groups, which access rules grant by: create, delete, add and
+    /// remove members, list.
+    #[command(subcommand)]
+    Group(groups::GroupCommand),
     /// Manage sessions across all accounts.
     #[command(subcommand)]
     Sessions(accounts::SessionsCommand),
@@ -85,6 +90,7 @@ impl Cli {
             Command::Export { out, force } => export::export(&settings, out, force).await,
             Command::Import { input } => import(&settings, input).await,
             Command::User(command) => accounts::user(&settings, command).await,
+            Command::Group(command) => groups::group(&settings, command).await,
             Command::Sessions(command) => accounts::sessions(&settings, command).await,
         }
     }
@@ -100,14 +106,17 @@ async fn import(settings: &Settings, path: PathBuf) -> ExitCode {
         Err(error) => return fail(&error),
     };
     let mut input = BufReader::new(file);
-    let report = transfer::import_users(store.users().as_ref(), &mut input).await;
+    let ports = store.ports();
+    let report =
+        transfer::import_users(ports.users.as_ref(), ports.groups.as_ref(), &mut input).await;
     store.close().await;
     match report {
         Ok(report) => {
             eprintln!(
-                "latch: imported {} accounts from {}; skipped {} already present and {} whose username is taken by another account",
+                "latch: imported {} accounts from {}, with {} group memberships; skipped {} already present and {} whose username is taken by another account",
                 report.imported,
                 path.display(),
+                report.memberships,
                 report.already_present,
                 report.username_taken,
             );

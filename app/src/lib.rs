@@ -11,7 +11,9 @@ pub mod transfer;
 use std::{io, net::SocketAddr, sync::Arc, time::Duration};
 
 use latch_argon2::Argon2Hasher;
-use latch_domain::{Authenticator, Broadcast, Clock, Events, Policies, Ports, ThrottlePolicy};
+use latch_domain::{
+    Authenticator, Broadcast, Clock, Events, Operators, Policies, Ports, ThrottlePolicy,
+};
 use latch_http::{AuditLog, ConnectionLimits, Metrics, Services, TelemetrySettings, WebSettings};
 use poem::endpoint::BoxEndpoint;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
@@ -54,6 +56,7 @@ pub enum StartupError {
 /// A server running in the background.
 pub struct RunningServer {
     local_addr: SocketAddr,
+    operators: Operators,
     metrics_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     task: JoinHandle<io::Result<()>>,
@@ -68,6 +71,13 @@ impl RunningServer {
     /// The address the metrics are served on, if they are.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// The operator's actions on this server's store, as the `latch user`
+    /// and `latch group` commands take them (reported on the CLI channel),
+    /// for a program that embeds the server.
+    pub fn operators(&self) -> &Operators {
+        &self.operators
     }
 
     /// Stops accepting connections, lets in-flight requests finish, closes
@@ -224,6 +234,7 @@ pub async fn start_with_clock(
     });
     Ok(RunningServer {
         local_addr,
+        operators: auth.operators(),
         metrics_addr,
         stop,
         task,

@@ -966,7 +966,7 @@ mod tests {
         );
         let admins = latch_domain::Principal {
             username: &latch_domain::UsernameKey::from_input("root"),
-            groups: &["admins".to_owned()],
+            groups: &[latch_domain::GroupName::parse("admins").unwrap()],
         };
         let target = latch_domain::AccessTarget::new("grafana.example.com", "/admin/users");
         assert_eq!(

@@ -4,8 +4,12 @@
 //! One line per account, in username-key order:
 //!
 //! ```json
-//! {"id":"…uuid…","username":"Alice","password_hash":"$argon2id$…","created_at":"2026-01-02T03:04:05.678Z","last_login_at":null}
+//! {"id":"…uuid…","username":"Alice","password_hash":"$argon2id$…","created_at":"2026-01-02T03:04:05.678Z","last_login_at":null,"groups":["admins"]}
 //! ```
+//!
+//! `disabled` is written only for a disabled account and `groups` only for
+//! an account in any; groups move with their members (an empty group is
+//! not written).
 //!
 //! Password hashes move as they are (PHC strings), so nobody resets a
 //! password; plain passwords are never known, so never written. Sessions
@@ -14,7 +18,8 @@
 use std::io::{self, BufRead, Write};
 
 use latch_domain::{
-    InsertUserError, PasswordHash, StorageError, User, UserId, UserRepository, Username,
+    CreateGroupError, GroupName, GroupRepository, InsertUserError, MembershipError, PasswordHash,
+    StorageError, User, UserId, UserRepository, Username,
 };
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -51,6 +56,9 @@ pub struct ImportReport {
     pub already_present: u64,
     /// Accounts skipped because another account holds their username.
     pub username_taken: u64,
+    /// Memberships given to the accounts imported (their groups created
+    /// where the store had none of that name).
+    pub memberships: u64,
 }
 
 /// One account as a line of the file.
@@ -65,6 +73,9 @@ struct Line {
     /// Written only for a disabled account; absent means enabled.
     #[serde(default, skip_serializing_if = "is_false")]
     disabled: bool,
+    /// The account's groups, sorted; absent means none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<String>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -94,12 +105,13 @@ pub async fn export_users(
 }
 
 /// Adds the accounts in `input` (as [`export_users`] writes them) to
-/// `users`, through the same insert that registration uses. Accounts
-/// already there are skipped and counted, so an import can be run again.
-/// Stops at the first malformed line, naming it; the lines before it are
-/// imported.
+/// `users`, through the same insert that registration uses, with their
+/// memberships in `groups`. Accounts already there are skipped and
+/// counted, so an import can be run again. Stops at the first malformed
+/// line, naming it; the lines before it are imported.
 pub async fn import_users(
     users: &dyn UserRepository,
+    groups: &dyn GroupRepository,
     input: &mut dyn BufRead,
 ) -> Result<ImportReport, TransferError> {
     let mut report = ImportReport::default();
@@ -114,7 +126,7 @@ pub async fn import_users(
         if text.trim().is_empty() {
             continue;
         }
-        let user = user_of(&text).map_err(|detail| TransferError::Malformed {
+        let (user, memberships) = user_of(&text).map_err(|detail| TransferError::Malformed {
             line: number,
             detail,
         })?;
@@ -124,9 +136,36 @@ pub async fn import_users(
         }
         match users.insert_user(&user).await {
             Ok(()) => report.imported += 1,
-            Err(InsertUserError::UsernameTaken) => report.username_taken += 1,
+            Err(InsertUserError::UsernameTaken) => {
+                report.username_taken += 1;
+                continue;
+            }
             Err(InsertUserError::Storage(error)) => return Err(error.into()),
         }
+        for group in &memberships {
+            join(groups, group, user.id).await?;
+            report.memberships += 1;
+        }
+    }
+}
+
+/// Makes `user` a member of `group`, creating the group first if the store
+/// has none of that name.
+async fn join(
+    groups: &dyn GroupRepository,
+    group: &GroupName,
+    user: UserId,
+) -> Result<(), StorageError> {
+    match groups.create_group(group).await {
+        Ok(()) | Err(CreateGroupError::Exists) => {}
+        Err(CreateGroupError::Storage(error)) => return Err(error),
+    }
+    match groups.add_member(group, user).await {
+        Ok(_) => Ok(()),
+        Err(MembershipError::Storage(error)) => Err(error),
+        Err(MembershipError::NoSuchGroup | MembershipError::NoSuchUser) => Err(StorageError::new(
+            format!("group {group} or account {user} was deleted during the import"),
+        )),
     }
 }
 
@@ -142,10 +181,16 @@ fn line_of(user: &User) -> Result<Line, StorageError> {
         created_at: format(user.created_at)?,
         last_login_at: user.last_login_at.map(format).transpose()?,
         disabled: user.disabled,
+        groups: user
+            .groups
+            .iter()
+            .map(|group| group.as_str().to_owned())
+            .collect(),
     })
 }
 
-fn user_of(text: &str) -> Result<User, String> {
+/// The account on a line, and the groups it belongs to.
+fn user_of(text: &str) -> Result<(User, Vec<GroupName>), String> {
     let line: Line = serde_json::from_str(text).map_err(|error| error.to_string())?;
     let id = UserId::parse(&line.id).ok_or_else(|| format!("id {:?} is not a UUID", line.id))?;
     if line.username.trim().is_empty() || line.username.trim() != line.username {
@@ -154,11 +199,21 @@ fn user_of(text: &str) -> Result<User, String> {
     if !line.password_hash.starts_with('$') {
         return Err("password_hash is not a PHC string (it must start with $)".to_owned());
     }
+    let memberships = line
+        .groups
+        .iter()
+        .map(|name| {
+            GroupName::parse(name)
+                .ok()
+                .filter(|group| group.as_str() == name)
+                .ok_or_else(|| format!("group {name:?} is not a group name"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let time = |field: &str, text: &str| {
         OffsetDateTime::parse(text, &Rfc3339)
             .map_err(|error| format!("{field} {text:?} is not an RFC 3339 time: {error}"))
     };
-    Ok(User {
+    let user = User {
         id,
         // Kept as it was stored, like any stored name: a rule made stricter
         // since must not lock its owner out.
@@ -173,8 +228,10 @@ fn user_of(text: &str) -> Result<User, String> {
         // Sessions are not carried over, so no older version can linger.
         credential_version: 0,
         disabled: line.disabled,
+        // Stored as memberships once the account is in.
         groups: Vec::new(),
-    })
+    };
+    Ok((user, memberships))
 }
 
 #[cfg(test)]
@@ -220,7 +277,9 @@ mod tests {
         );
 
         let target = MemoryStore::new();
-        let report = import_users(&target, &mut file.as_slice()).await.unwrap();
+        let report = import_users(&target, &target, &mut file.as_slice())
+            .await
+            .unwrap();
         assert_eq!(report.imported, 3);
         for account in &accounts {
             assert_eq!(
@@ -228,13 +287,16 @@ mod tests {
                 Some(account)
             );
         }
-        let again = import_users(&target, &mut file.as_slice()).await.unwrap();
+        let again = import_users(&target, &target, &mut file.as_slice())
+            .await
+            .unwrap();
         assert_eq!(
             again,
             ImportReport {
                 imported: 0,
                 already_present: 3,
-                username_taken: 0
+                username_taken: 0,
+                memberships: 0
             }
         );
     }
@@ -248,15 +310,70 @@ mod tests {
         source.insert_user(&user("bob", 2)).await.unwrap();
         let mut file = Vec::new();
         export_users(&source, &mut file).await.unwrap();
-        let report = import_users(&target, &mut file.as_slice()).await.unwrap();
+        let report = import_users(&target, &target, &mut file.as_slice())
+            .await
+            .unwrap();
         assert_eq!(
             report,
             ImportReport {
                 imported: 1,
                 already_present: 0,
-                username_taken: 1
+                username_taken: 1,
+                memberships: 0
             }
         );
+    }
+
+    #[tokio::test]
+    async fn memberships_move_with_their_accounts_and_groups_are_made_where_missing() {
+        let source = MemoryStore::new();
+        let (alice, bob) = (user("alice", 1), user("bob", 2));
+        for account in [&alice, &bob] {
+            source.insert_user(account).await.unwrap();
+        }
+        for (group, members) in [("admins", vec![&alice]), ("ops", vec![&alice, &bob])] {
+            let group = GroupName::parse(group).unwrap();
+            source.create_group(&group).await.unwrap();
+            for member in members {
+                source.add_member(&group, member.id).await.unwrap();
+            }
+        }
+        let mut file = Vec::new();
+        export_users(&source, &mut file).await.unwrap();
+        let text = String::from_utf8(file.clone()).unwrap();
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .contains(r#""groups":["admins","ops"]"#),
+            "{text}"
+        );
+
+        let target = MemoryStore::new();
+        target
+            .create_group(&GroupName::parse("ops").unwrap())
+            .await
+            .unwrap();
+        let report = import_users(&target, &target, &mut file.as_slice())
+            .await
+            .unwrap();
+        assert_eq!((report.imported, report.memberships), (2, 3));
+        for account in [&alice, &bob] {
+            assert_eq!(
+                target.user_by_id(account.id).await.unwrap().unwrap().groups,
+                source.user_by_id(account.id).await.unwrap().unwrap().groups,
+            );
+        }
+        let again = import_users(&target, &target, &mut file.as_slice())
+            .await
+            .unwrap();
+        assert_eq!((again.already_present, again.memberships), (2, 0));
+
+        let bad = r#"{"id":"00000000-0000-4000-8000-000000000009","username":"carol","password_hash":"$x","created_at":"2026-01-01T00:00:00Z","last_login_at":null,"groups":["Ops"]}"#;
+        let error = import_users(&target, &target, &mut bad.as_bytes())
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains(r#"group "Ops""#), "{error}");
     }
 
     #[tokio::test]
@@ -267,7 +384,7 @@ mod tests {
         export_users(&source, &mut file).await.unwrap();
         file.extend_from_slice(b"\n{\"id\":\"nope\"}\n");
         let target = MemoryStore::new();
-        let error = import_users(&target, &mut file.as_slice())
+        let error = import_users(&target, &target, &mut file.as_slice())
             .await
             .unwrap_err();
         assert!(
@@ -288,7 +405,7 @@ mod tests {
             r#"{"id":"00000000-0000-4000-8000-000000000001","username":"abc","password_hash":"$x","created_at":"yesterday","last_login_at":null}"#,
             "not json",
         ] {
-            let error = import_users(&target, &mut bad.as_bytes())
+            let error = import_users(&target, &target, &mut bad.as_bytes())
                 .await
                 .unwrap_err();
             assert!(

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::username::UsernameKey;
+use crate::{group::GroupName, username::UsernameKey};
 
 /// A rule's host: one name, or every subdomain of one (`*.example.com`,
 /// which does not match `example.com` itself).
@@ -93,8 +93,8 @@ pub enum Allow {
     Bypass,
     /// Anyone signed in.
     SignedIn,
-    /// Members of this group (its name, in lower case).
-    Group(String),
+    /// Members of this group.
+    Group(GroupName),
     /// This one account.
     User(UsernameKey),
 }
@@ -107,19 +107,9 @@ impl Allow {
         match text.split_once(':') {
             None if text == "bypass" => Ok(Self::Bypass),
             None if text == "signed_in" => Ok(Self::SignedIn),
-            Some(("group", name)) => {
-                let name = name.trim().to_ascii_lowercase();
-                let valid = !name.is_empty()
-                    && name.len() <= 64
-                    && name
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-                if valid {
-                    Ok(Self::Group(name))
-                } else {
-                    Err(invalid())
-                }
-            }
+            Some(("group", name)) => GroupName::parse(name)
+                .map(Self::Group)
+                .map_err(|_| invalid()),
             Some(("user", name)) if !name.trim().is_empty() => {
                 Ok(Self::User(UsernameKey::from_input(name)))
             }
@@ -179,8 +169,8 @@ pub struct AccessRules {
 pub struct Principal<'a> {
     /// Their account's username key.
     pub username: &'a UsernameKey,
-    /// The names of the groups they belong to, in lower case.
-    pub groups: &'a [String],
+    /// The groups they belong to.
+    pub groups: &'a [GroupName],
 }
 
 /// What the rules say about a request.
@@ -386,8 +376,13 @@ mod tests {
 
     fn decide(rules: &AccessRules, url: (&str, &str), who: Option<(&str, &[&str])>) -> Access {
         let target = AccessTarget::new(url.0, url.1);
-        let groups: Vec<String> = who
-            .map(|(_, groups)| groups.iter().map(|group| (*group).to_owned()).collect())
+        let groups: Vec<GroupName> = who
+            .map(|(_, groups)| {
+                groups
+                    .iter()
+                    .map(|group| GroupName::parse(group).unwrap())
+                    .collect()
+            })
             .unwrap_or_default();
         let username = who.map(|(name, _)| key(name));
         let principal = username.as_ref().map(|username| Principal {

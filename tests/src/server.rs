@@ -5,7 +5,7 @@
 use std::{collections::HashMap, path::Path, sync::Arc};
 
 use latch::{RunningServer, Settings};
-use latch_domain::Clock;
+use latch_domain::{Clock, Operators};
 use tempfile::TempDir;
 
 /// A running server and the directory holding its data.
@@ -74,6 +74,15 @@ impl TestServer {
     /// metrics are off.
     pub fn metrics_url(&self) -> Option<&str> {
         self.metrics_url.as_deref()
+    }
+
+    /// The operator's actions on the server's store, as the `latch` CLI
+    /// takes them (creating groups and adding members, say).
+    pub fn operators(&self) -> &Operators {
+        self.server
+            .as_ref()
+            .expect("the server is running")
+            .operators()
     }
 
     /// The directory holding the server's data.

@@ -64,6 +64,11 @@ pub(super) enum UserCommand {
         /// The username.
         name: String,
     },
+    /// List the groups an account belongs to.
+    Groups {
+        /// The username.
+        name: String,
+    },
 }
 
 /// `latch sessions ...`.
@@ -114,6 +119,14 @@ pub(super) async fn user(settings: &Settings, command: UserCommand) -> ExitCode 
                     .map_err(|error| error.to_string())?;
                 Ok(format!("cleared the failed sign-ins of {}", name.trim()))
             }
+            UserCommand::Groups { name } => {
+                let groups = operators.groups_of(&name).await.map_err(account)?;
+                let mut out = io::stdout().lock();
+                for group in &groups {
+                    writeln!(out, "{group}").map_err(|error| error.to_string())?;
+                }
+                Ok(format!("{} groups", groups.len()))
+            }
         }
     })
     .await
@@ -141,7 +154,7 @@ pub(super) async fn sessions(settings: &Settings, command: SessionsCommand) -> E
 /// Opens the store, runs `work` with the operator's face of the domain
 /// over it (its changes written to the audit log), closes the store, and
 /// reports: the outcome on stderr, a non-zero exit on failure.
-async fn with_operators<F, Fut>(settings: &Settings, work: F) -> ExitCode
+pub(super) async fn with_operators<F, Fut>(settings: &Settings, work: F) -> ExitCode
 where
     F: FnOnce(Operators) -> Fut,
     Fut: Future<Output = Result<String, String>>,

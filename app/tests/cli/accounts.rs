@@ -1,5 +1,6 @@
-//! `latch user ...` and `latch sessions ...` as an operator runs them: the
-//! real binary on a SQLite file, next to a real server on the same file.
+//! `latch user ...`, `latch group ...` and `latch sessions ...` as an
+//! operator runs them: the real binary on a SQLite file, next to a real
+//! server on the same file.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -305,6 +306,64 @@ fn unlock_clears_a_usernames_failed_sign_ins() {
 }
 
 #[test]
+fn groups_are_made_joined_and_left_and_a_live_session_sees_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database_in(dir.path());
+    for name in ["alice", "bob"] {
+        succeeds(&latch_with_input(
+            &database,
+            &["user", "create", name],
+            PASSWORD,
+        ));
+    }
+    assert!(succeeds(&latch(&database, &["group", "create", "Admins"])).contains("group admins"));
+    succeeds(&latch(&database, &["group", "create", "ops"]));
+    assert!(fails(&latch(&database, &["group", "create", "admins"])).contains("already"));
+    assert!(fails(&latch(&database, &["group", "create", "_x"])).contains("Start a group name"));
+
+    let server = Server::start(&database);
+    let token = server.sign_in("alice").unwrap();
+    assert!(
+        succeeds(&latch(&database, &["group", "add", "admins", "ALICE"]))
+            .contains("added ALICE to admins")
+    );
+    assert!(succeeds(&latch(&database, &["group", "add", "admins", "alice"])).contains("already"));
+    succeeds(&latch(&database, &["group", "add", "ops", "alice"]));
+    succeeds(&latch(&database, &["group", "add", "ops", "bob"]));
+    assert!(fails(&latch(&database, &["group", "add", "nobody", "alice"])).contains("no group"));
+    assert!(fails(&latch(&database, &["group", "add", "ops", "nobody"])).contains("no account"));
+
+    let (status, me) = server.request("GET", "/api/me", Some(&token), "");
+    assert_eq!(status, 200);
+    assert!(me.contains(r#""groups":["admins","ops"]"#), "{me}");
+    let groups = latch(&database, &["user", "groups", "alice"]);
+    assert!(succeeds(&groups).contains("2 groups"));
+    assert_eq!(stdout(&groups), "admins\nops\n");
+    let list = latch(&database, &["group", "list"]);
+    assert_eq!(stdout(&list), "group\tmembers\nadmins\t1\nops\t2\n");
+    assert_eq!(
+        stdout(&latch(&database, &["group", "members", "ops"])),
+        "alice\nbob\n"
+    );
+
+    assert!(
+        succeeds(&latch(&database, &["group", "remove", "ops", "alice"]))
+            .contains("removed alice from ops")
+    );
+    assert!(
+        succeeds(&latch(&database, &["group", "remove", "ops", "alice"])).contains("not a member")
+    );
+    succeeds(&latch(&database, &["group", "delete", "admins"]));
+    assert!(fails(&latch(&database, &["group", "delete", "admins"])).contains("no group"));
+    let (_, me) = server.request("GET", "/api/me", Some(&token), "");
+    assert!(me.contains(r#""groups":[]"#), "{me}");
+    assert_eq!(
+        stdout(&latch(&database, &["user", "groups", "bob"])),
+        "ops\n"
+    );
+}
+
+#[test]
 fn purge_expired_deletes_only_expired_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let database = database_in(dir.path());
@@ -343,7 +402,7 @@ fn help_names_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let database = database_in(dir.path());
     let help = stdout(&latch(&database, &["--help"]));
-    for command in ["serve", "user", "sessions", "export", "import"] {
+    for command in ["serve", "user", "group", "sessions", "export", "import"] {
         assert!(help.contains(command), "{help}");
     }
     let help = stdout(&latch(&database, &["user", "--help"]));
@@ -356,7 +415,12 @@ fn help_names_every_command() {
         "sessions",
         "revoke-sessions",
         "unlock",
+        "groups",
     ] {
+        assert!(help.contains(command), "{help}");
+    }
+    let help = stdout(&latch(&database, &["group", "--help"]));
+    for command in ["create", "delete", "add", "remove", "list", "members"] {
         assert!(help.contains(command), "{help}");
     }
     let create = stdout(&latch(&database, &["user", "create", "--help"]));

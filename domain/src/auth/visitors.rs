@@ -220,7 +220,7 @@ impl Visitors {
         let access = {
             let principal = signed_in.as_ref().map(|signed_in| Principal {
                 username: signed_in.user.username.key(),
-                groups: &[],
+                groups: &signed_in.user.groups,
             });
             rules.decide(target, principal.as_ref())
         };

@@ -17,10 +17,15 @@ allow = "bypass"
 [[access.rules]]
 host = "alice.example.com"
 allow = "user:alice"
+
+[[access.rules]]
+host = "ops.example.com"
+allow = "group:ops"
 "#;
 
 /// A server whose forward auth follows [`RULES`], trusting this process
-/// as its proxy when `trusted`, and an account "alice" signed in.
+/// as its proxy when `trusted`, and the accounts "alice" (in the groups
+/// "ops" and "admins") and "bob" (in none) signed in.
 struct Setup {
     server: TestServer,
     client: Client,
@@ -43,6 +48,12 @@ impl Setup {
         let api = Api::new(&server);
         let alice = api.token_for("alice").await;
         let bob = api.token_for("bob").await;
+        let operators = server.operators();
+        for group in ["ops", "admins"] {
+            operators.create_group(group).await.expect("a new group");
+            let added = operators.add_to_group(group, "alice").await;
+            assert!(added.expect("an account and a group"));
+        }
         Self {
             server,
             client: Client::builder()
@@ -125,6 +136,7 @@ async fn verify_lets_a_signed_in_person_through_with_who_they_are() {
     assert_eq!(header(&answer, "remote-user"), Some("alice"));
     let id = header(&answer, "remote-user-id").unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
+    assert_eq!(header(&answer, "remote-groups"), Some("admins,ops"));
     assert!(answer.headers().get("set-cookie").is_none());
 }
 
@@ -138,6 +150,22 @@ async fn verify_applies_the_rules_first_match_wins() {
     );
     assert_eq!(
         setup.verify(alices, Some(&setup.bob)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let ops = "https://ops.example.com/deploys";
+    assert_eq!(
+        setup.verify(ops, Some(&setup.alice)).await.status(),
+        StatusCode::OK
+    );
+    let bob = setup.verify(ops, Some(&setup.bob)).await;
+    assert_eq!(bob.status(), StatusCode::FORBIDDEN);
+    assert_eq!(header(&bob, "remote-user"), None);
+    // Leaving the group counts at the next check: groups are read with the
+    // session, not kept in it.
+    let operators = setup.server.operators();
+    assert!(operators.remove_from_group("ops", "alice").await.unwrap());
+    assert_eq!(
+        setup.verify(ops, Some(&setup.alice)).await.status(),
         StatusCode::FORBIDDEN
     );
     // A bypass rule names nobody: the identity headers are there, empty.
@@ -158,6 +186,7 @@ async fn without_an_original_url_verify_checks_the_session_alone() {
         .unwrap();
     assert_eq!(signed_in.status(), StatusCode::OK);
     assert_eq!(header(&signed_in, "remote-user"), Some("bob"));
+    assert_eq!(header(&signed_in, "remote-groups"), Some(""), "in no group");
     let stranger = setup.get("/auth/verify").send().await.unwrap();
     assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
     let forged = setup

@@ -1,6 +1,7 @@
 //! Moving a deployment between stores without anyone resetting a password:
-//! accounts made through the pages on SQLite are exported, imported into
-//! MongoDB, signed in to there, and moved back to a new SQLite file. Needs
+//! accounts made through the pages on SQLite, with their groups, are
+//! exported, imported into MongoDB, signed in to there, and moved back to a
+//! new SQLite file. Needs
 //! `MONGODB_URI`; without it, prints `SKIPPED: ...` and returns.
 
 use latch::transfer::{ImportReport, export_users, import_users};
@@ -33,6 +34,13 @@ async fn accounts_move_from_sqlite_to_mongodb_and_back_with_their_passwords() {
         );
     }
     assert!(can_sign_in(&on_sqlite, "alice").await);
+    let operators = on_sqlite.operators();
+    for (group, members) in [("admins", &["alice"][..]), ("ops", &["alice", "bob"])] {
+        operators.create_group(group).await.unwrap();
+        for member in members {
+            assert!(operators.add_to_group(group, member).await.unwrap());
+        }
+    }
     on_sqlite.stop().await;
     let sqlite = SqliteStore::open(&on_sqlite.data_dir().join("latch.db"), 1)
         .await
@@ -43,22 +51,31 @@ async fn accounts_move_from_sqlite_to_mongodb_and_back_with_their_passwords() {
     let text = String::from_utf8(file.clone()).unwrap();
     assert!(!text.contains(PASSWORD), "never a plain password");
     assert_eq!(text.matches(r#""password_hash":"$argon2id$"#).count(), 3);
+    assert!(text.contains(r#""groups":["admins","ops"]"#), "{text}");
 
     // Into MongoDB; a second run skips what is there.
     let mongo = database.store().await;
-    let report = import_users(&mongo, &mut file.as_slice()).await.unwrap();
-    assert_eq!(report.imported, 3);
-    let again = import_users(&mongo, &mut file.as_slice()).await.unwrap();
+    let report = import_users(&mongo, &mongo, &mut file.as_slice())
+        .await
+        .unwrap();
+    assert_eq!((report.imported, report.memberships), (3, 3));
+    let again = import_users(&mongo, &mongo, &mut file.as_slice())
+        .await
+        .unwrap();
     assert_eq!(
         again,
         ImportReport {
             imported: 0,
             already_present: 3,
-            username_taken: 0
+            username_taken: 0,
+            memberships: 0
         }
     );
     let on_mongo = TestServer::start_with(&database.overrides()).await;
     assert!(can_sign_in(&on_mongo, "ALICE").await, "same password works");
+    let members = on_mongo.operators().group_members("ops").await.unwrap();
+    let members: Vec<&str> = members.iter().map(|name| name.as_str()).collect();
+    assert_eq!(members, ["Alice", "bob"]);
     assert!(can_sign_in(&on_mongo, "zoë").await);
     assert!(!can_sign_in(&on_mongo, "mallory").await);
 
@@ -68,11 +85,16 @@ async fn accounts_move_from_sqlite_to_mongodb_and_back_with_their_passwords() {
     let back = tempfile::tempdir().unwrap();
     let path = back.path().join("latch.db");
     let sqlite = SqliteStore::open(&path, 1).await.unwrap();
-    let report = import_users(&sqlite, &mut file.as_slice()).await.unwrap();
+    let report = import_users(&sqlite, &sqlite, &mut file.as_slice())
+        .await
+        .unwrap();
     assert_eq!(report.imported, 3);
     let mut round_trip = Vec::new();
     export_users(&sqlite, &mut round_trip).await.unwrap();
-    assert_eq!(round_trip, file, "every field survives the round trip");
+    assert_eq!(
+        round_trip, file,
+        "every field and membership survives the round trip"
+    );
     sqlite.close().await;
     let path = path.display().to_string();
     let on_sqlite_again = TestServer::start_with(&[("LATCH__STORAGE__SQLITE__PATH", &path)]).await;

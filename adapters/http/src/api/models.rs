@@ -40,6 +40,8 @@ pub struct UserBody {
     pub created_at: OffsetDateTime,
     /// When its owner last signed in, if ever.
     pub last_login_at: Option<OffsetDateTime>,
+    /// The groups it belongs to, sorted (access rules grant by them).
+    pub groups: Vec<String>,
 }
 
 impl From<&User> for UserBody {
@@ -49,6 +51,11 @@ impl From<&User> for UserBody {
             username: user.username.as_str().to_owned(),
             created_at: user.created_at,
             last_login_at: user.last_login_at,
+            groups: user
+                .groups
+                .iter()
+                .map(|group| group.as_str().to_owned())
+                .collect(),
         }
     }
 }

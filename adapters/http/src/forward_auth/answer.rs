@@ -1,6 +1,6 @@
 //! How forward auth answers a proxy.
 
-use latch_domain::SignedIn;
+use latch_domain::{GroupName, SignedIn};
 use poem::{
     IntoResponse, Response,
     http::{HeaderValue, StatusCode, header},
@@ -36,21 +36,32 @@ pub(super) enum Refusal {
 pub(super) fn granted(who: Option<&SignedIn>) -> Response {
     let mut response = StatusCode::OK.into_response();
     let empty = || HeaderValue::from_static("");
-    let (user, id) = match who {
+    let (user, id, groups) = match who {
         // A username outside ASCII goes as its UTF-8 bytes, which field
-        // values may hold; usernames have no control characters.
+        // values may hold; usernames have no control characters. Group
+        // names are ASCII without commas, so the list splits cleanly.
         Some(who) => (
             HeaderValue::from_bytes(who.user().username.as_str().as_bytes())
                 .unwrap_or_else(|_| empty()),
             HeaderValue::from_str(&who.user().id.to_string()).unwrap_or_else(|_| empty()),
+            HeaderValue::from_str(&group_list(&who.user().groups)).unwrap_or_else(|_| empty()),
         ),
-        None => (empty(), empty()),
+        None => (empty(), empty(), empty()),
     };
     let headers = response.headers_mut();
     headers.insert(REMOTE_USER, user);
     headers.insert(REMOTE_USER_ID, id);
-    headers.insert(REMOTE_GROUPS, empty());
+    headers.insert(REMOTE_GROUPS, groups);
     no_store(response)
+}
+
+/// Group names as `Remote-Groups` carries them: `admins,ops`.
+fn group_list(groups: &[GroupName]) -> String {
+    groups
+        .iter()
+        .map(GroupName::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The refusal as a response.

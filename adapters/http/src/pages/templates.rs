@@ -136,6 +136,7 @@ mod tests {
                 text: "2 January 2026, 03:04 UTC".into(),
             },
             last_login_at: None,
+            groups: vec![],
         };
         let error = ErrorView {
             status: 404,
@@ -162,6 +163,29 @@ mod tests {
             let html = render(page, Some("alice"));
             assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
         }
+    }
+
+    #[test]
+    fn the_account_page_lists_its_groups_or_says_none() {
+        let account = |groups: Vec<String>| AccountView {
+            username: "alice".into(),
+            created_at: TimeView {
+                iso: "2026-01-02T03:04:05Z".into(),
+                text: "2 January 2026, 03:04 UTC".into(),
+            },
+            last_login_at: None,
+            groups,
+        };
+        let none = render(Page::Account(&account(vec![])), Some("alice"));
+        assert!(none.contains("<dt>Groups</dt>\n  <dd>none</dd>"), "{none}");
+        let two = account(vec!["admins".into(), "ops".into()]);
+        let html = render(Page::Account(&two), Some("alice"));
+        assert!(
+            html.contains(
+                r#"<span class="group">admins</span>, <span class="group">ops</span></dd>"#
+            ),
+            "{html}"
+        );
     }
 
     #[test]

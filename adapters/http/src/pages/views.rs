@@ -87,6 +87,8 @@ pub(crate) struct AccountView {
     pub(crate) created_at: TimeView,
     /// When its owner last signed in.
     pub(crate) last_login_at: Option<TimeView>,
+    /// The groups it belongs to, sorted.
+    pub(crate) groups: Vec<String>,
 }
 
 /// The password-change form: its messages and the policy's minimum.

@@ -29,6 +29,11 @@ pub(super) fn show(ui: Ui<'_>, member: Member) -> Result<Response> {
         username: user.username.as_str().to_owned(),
         created_at: time_view(user.created_at)?,
         last_login_at: user.last_login_at.map(time_view).transpose()?,
+        groups: user
+            .groups
+            .iter()
+            .map(|group| group.as_str().to_owned())
+            .collect(),
     };
     ui.render(StatusCode::OK, Page::Account(&account))
 }
