@@ -30,6 +30,14 @@ impl TokenSource for OsRandom {
     fn device_nonce(&self) -> [u8; 16] {
         random_bytes()
     }
+
+    fn totp_secret(&self) -> [u8; latch_domain::second_factor::TOTP_SECRET_LEN] {
+        random_bytes()
+    }
+
+    fn recovery_code(&self) -> [u8; latch_domain::second_factor::RECOVERY_CODE_LEN] {
+        random_bytes()
+    }
 }
 
 /// HMAC-SHA256 under a key derived from the server's secret: device tokens

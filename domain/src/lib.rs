@@ -13,6 +13,7 @@ pub mod events;
 pub mod group;
 pub mod password;
 pub mod ports;
+pub mod second_factor;
 pub mod session;
 pub mod throttle;
 pub mod user;
@@ -36,8 +37,12 @@ pub use group::{GroupName, GroupNameError, GroupSummary};
 pub use password::{Password, PasswordError, PasswordHash, PasswordPolicy, PolicyError};
 pub use ports::{
     Clock, CreateGroupError, GroupRepository, HasherError, InsertUserError, KeyedDigest,
-    MembershipError, PasswordHasher, SessionRepository, SignInAttemptRepository, StorageError,
-    StoreHealth, TokenSource, UserRepository, Verification,
+    MembershipError, PasswordHasher, SecondFactorRepository, SecretSealer, SessionRepository,
+    SignInAttemptRepository, StorageError, StoreHealth, TokenSource, UserRepository, Verification,
+};
+pub use second_factor::{
+    RecoveryCode, RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep, TotpCode, TotpRejection,
+    TotpSecret,
 };
 pub use session::{
     MAX_USER_AGENT_CHARS, Session, SessionId, SessionPolicy, SessionToken, SignInContext,

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::{
     group::{GroupName, GroupSummary},
     password::{Password, PasswordHash},
+    second_factor::{RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep},
     session::{Session, SessionId, SessionToken},
     throttle::{FailedAttempts, ThrottleKey},
     user::{User, UserId},
@@ -172,6 +173,66 @@ pub trait GroupRepository: Send + Sync {
     async fn members(&self, name: &GroupName) -> Result<Option<Vec<Username>>, StorageError>;
 }
 
+/// Where second factors live: an account's authenticator app and its
+/// recovery codes. Deleting an account deletes them.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SecondFactorRepository: Send + Sync {
+    /// The account's authenticator app, confirmed or not.
+    async fn totp(&self, user: UserId) -> Result<Option<StoredTotp>, StorageError>;
+
+    /// Stores a new authenticator app awaiting confirmation, replacing one
+    /// that was never confirmed; `false` (and nothing changed) when the
+    /// account has a confirmed one, or there is no such account.
+    async fn begin_totp(
+        &self,
+        user: UserId,
+        secret: &SealedSecret,
+        at: OffsetDateTime,
+    ) -> Result<bool, StorageError>;
+
+    /// Confirms the account's pending authenticator app with the step of
+    /// the code that proved it, if its key is still `secret` (not replaced
+    /// meanwhile); `false` when there is nothing of that key to confirm.
+    async fn confirm_totp(
+        &self,
+        user: UserId,
+        secret: &SealedSecret,
+        step: TimeStep,
+        at: OffsetDateTime,
+    ) -> Result<bool, StorageError>;
+
+    /// Records `step` as the last one accepted for the account's confirmed
+    /// app, but only if it is later than the one recorded: one atomic
+    /// compare-and-set, so that of two requests with the same code exactly
+    /// one is accepted. Returns whether it was recorded.
+    async fn accept_totp_step(&self, user: UserId, step: TimeStep) -> Result<bool, StorageError>;
+
+    /// Removes the account's authenticator app, confirmed or not; `true`
+    /// when it had one.
+    async fn remove_totp(&self, user: UserId) -> Result<bool, StorageError>;
+
+    /// Replaces the account's recovery codes with these (an empty list
+    /// removes them all).
+    async fn replace_recovery_codes(
+        &self,
+        user: UserId,
+        codes: &[RecoveryCodeDigest],
+    ) -> Result<(), StorageError>;
+
+    /// Spends one of the account's recovery codes: `true` when it was one
+    /// (and it is no longer), `false` otherwise; of two requests with the
+    /// same code, exactly one spends it.
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        code: &RecoveryCodeDigest,
+    ) -> Result<bool, StorageError>;
+
+    /// How many recovery codes the account has left.
+    async fn recovery_codes_left(&self, user: UserId) -> Result<u32, StorageError>;
+}
+
 /// Where sessions live.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -296,6 +357,25 @@ pub trait TokenSource: Send + Sync {
 
     /// A new device token's nonce.
     fn device_nonce(&self) -> [u8; 16];
+
+    /// A new authenticator app key.
+    fn totp_secret(&self) -> [u8; crate::second_factor::TOTP_SECRET_LEN];
+
+    /// A new recovery code.
+    fn recovery_code(&self) -> [u8; crate::second_factor::RECOVERY_CODE_LEN];
+}
+
+/// Authenticated encryption under a key of the server's, for secrets a
+/// store must keep but must not be able to read (an authenticator app's
+/// key).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait SecretSealer: Send + Sync {
+    /// Seals `secret` (with a fresh nonce each time).
+    fn seal(&self, secret: &[u8]) -> SealedSecret;
+
+    /// Opens what [`seal`](Self::seal) made; `None` when it was made under
+    /// another key or altered.
+    fn open(&self, sealed: &SealedSecret) -> Option<zeroize::Zeroizing<Vec<u8>>>;
 }
 
 /// Digests keyed with the server's secret (HMAC-SHA256): what makes device

@@ -84,6 +84,13 @@ macro_rules! contract_suite {
             deleting_a_group_ends_its_memberships,
             deleting_an_account_ends_its_memberships,
             concurrent_creations_of_one_group_let_exactly_one_through,
+            an_authenticator_app_is_pending_until_confirmed_with_its_own_key,
+            a_confirmed_app_is_not_replaced_until_removed,
+            a_step_is_accepted_only_when_later_than_the_last,
+            of_concurrent_acceptances_of_one_step_exactly_one_lands,
+            recovery_codes_are_spent_once_and_replaced_as_a_set,
+            of_concurrent_spends_of_one_recovery_code_exactly_one_lands,
+            deleting_an_account_deletes_its_second_factors,
         );
     };
 }

@@ -43,6 +43,14 @@ impl TokenSource for FixedTokens {
     fn device_nonce(&self) -> [u8; 16] {
         [7; 16]
     }
+
+    fn totp_secret(&self) -> [u8; latch_domain::second_factor::TOTP_SECRET_LEN] {
+        [8; 20]
+    }
+
+    fn recovery_code(&self) -> [u8; latch_domain::second_factor::RECOVERY_CODE_LEN] {
+        [9; 10]
+    }
 }
 
 /// Validation signs nothing.

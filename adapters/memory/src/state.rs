@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use latch_domain::{
     CreateGroupError, FailedAttempts, GroupName, GroupSummary, InsertUserError, MembershipError,
-    Session, SessionId, StorageError, ThrottleKey, User, UserId, Username, UsernameKey,
-    UsernameSkeleton,
+    RecoveryCodeDigest, SealedSecret, Session, SessionId, StorageError, StoredTotp, ThrottleKey,
+    TimeStep, User, UserId, Username, UsernameKey, UsernameSkeleton,
 };
 use time::OffsetDateTime;
 
@@ -23,6 +23,10 @@ pub(crate) struct State {
     /// Each group's members. Accounts are kept without their groups, which
     /// every read fills in from here.
     groups: BTreeMap<GroupName, BTreeSet<UserId>>,
+    /// Each account's authenticator app, confirmed or not.
+    totps: HashMap<UserId, StoredTotp>,
+    /// Each account's unspent recovery codes.
+    recovery_codes: HashMap<UserId, BTreeSet<RecoveryCodeDigest>>,
 }
 
 impl State {
@@ -115,7 +119,98 @@ impl State {
         for members in self.groups.values_mut() {
             members.remove(&id);
         }
+        self.totps.remove(&id);
+        self.recovery_codes.remove(&id);
         true
+    }
+
+    pub(crate) fn totp(&self, user: UserId) -> Option<StoredTotp> {
+        self.totps.get(&user).cloned()
+    }
+
+    /// Stores a pending authenticator app unless a confirmed one is there.
+    pub(crate) fn begin_totp(
+        &mut self,
+        user: UserId,
+        secret: &SealedSecret,
+        at: OffsetDateTime,
+    ) -> bool {
+        if !self.users.contains_key(&user)
+            || self
+                .totps
+                .get(&user)
+                .is_some_and(|totp| totp.confirmed_at.is_some())
+        {
+            return false;
+        }
+        self.totps.insert(
+            user,
+            StoredTotp {
+                secret: secret.clone(),
+                added_at: at,
+                confirmed_at: None,
+                last_accepted: None,
+            },
+        );
+        true
+    }
+
+    /// Confirms the pending app if its key is still `secret`.
+    pub(crate) fn confirm_totp(
+        &mut self,
+        user: UserId,
+        secret: &SealedSecret,
+        step: TimeStep,
+        at: OffsetDateTime,
+    ) -> bool {
+        match self.totps.get_mut(&user) {
+            Some(totp) if totp.confirmed_at.is_none() && totp.secret == *secret => {
+                totp.confirmed_at = Some(at);
+                totp.last_accepted = Some(step);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records `step` if the app is confirmed and `step` is later than the
+    /// last accepted.
+    pub(crate) fn accept_totp_step(&mut self, user: UserId, step: TimeStep) -> bool {
+        match self.totps.get_mut(&user) {
+            Some(totp)
+                if totp.confirmed_at.is_some()
+                    && totp.last_accepted.is_none_or(|last| last < step) =>
+            {
+                totp.last_accepted = Some(step);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn remove_totp(&mut self, user: UserId) -> bool {
+        self.totps.remove(&user).is_some()
+    }
+
+    pub(crate) fn replace_recovery_codes(&mut self, user: UserId, codes: &[RecoveryCodeDigest]) {
+        if codes.is_empty() || !self.users.contains_key(&user) {
+            self.recovery_codes.remove(&user);
+        } else {
+            self.recovery_codes
+                .insert(user, codes.iter().copied().collect());
+        }
+    }
+
+    pub(crate) fn use_recovery_code(&mut self, user: UserId, code: &RecoveryCodeDigest) -> bool {
+        self.recovery_codes
+            .get_mut(&user)
+            .is_some_and(|codes| codes.remove(code))
+    }
+
+    pub(crate) fn recovery_codes_left(&self, user: UserId) -> u32 {
+        self.recovery_codes
+            .get(&user)
+            .map_or(0, |codes| u32::try_from(codes.len()).unwrap_or(u32::MAX))
     }
 
     pub(crate) fn create_group(&mut self, name: &GroupName) -> Result<(), CreateGroupError> {

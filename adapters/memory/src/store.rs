@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use latch_domain::{
     CreateGroupError, FailedAttempts, GroupName, GroupRepository, GroupSummary, InsertUserError,
-    MembershipError, PasswordHash, Session, SessionId, SessionRepository, SignInAttemptRepository,
-    StorageError, StoreHealth, ThrottleKey, User, UserId, UserRepository, Username, UsernameKey,
+    MembershipError, PasswordHash, RecoveryCodeDigest, SealedSecret, SecondFactorRepository,
+    Session, SessionId, SessionRepository, SignInAttemptRepository, StorageError, StoreHealth,
+    StoredTotp, ThrottleKey, TimeStep, User, UserId, UserRepository, Username, UsernameKey,
     UsernameSkeleton,
 };
 use time::OffsetDateTime;
@@ -214,6 +215,61 @@ impl GroupRepository for MemoryStore {
 
     async fn members(&self, name: &GroupName) -> Result<Option<Vec<Username>>, StorageError> {
         Ok(self.state()?.members(name))
+    }
+}
+
+#[async_trait]
+impl SecondFactorRepository for MemoryStore {
+    async fn totp(&self, user: UserId) -> Result<Option<StoredTotp>, StorageError> {
+        Ok(self.state()?.totp(user))
+    }
+
+    async fn begin_totp(
+        &self,
+        user: UserId,
+        secret: &SealedSecret,
+        at: OffsetDateTime,
+    ) -> Result<bool, StorageError> {
+        Ok(self.state()?.begin_totp(user, secret, at))
+    }
+
+    async fn confirm_totp(
+        &self,
+        user: UserId,
+        secret: &SealedSecret,
+        step: TimeStep,
+        at: OffsetDateTime,
+    ) -> Result<bool, StorageError> {
+        Ok(self.state()?.confirm_totp(user, secret, step, at))
+    }
+
+    async fn accept_totp_step(&self, user: UserId, step: TimeStep) -> Result<bool, StorageError> {
+        Ok(self.state()?.accept_totp_step(user, step))
+    }
+
+    async fn remove_totp(&self, user: UserId) -> Result<bool, StorageError> {
+        Ok(self.state()?.remove_totp(user))
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        user: UserId,
+        codes: &[RecoveryCodeDigest],
+    ) -> Result<(), StorageError> {
+        self.state()?.replace_recovery_codes(user, codes);
+        Ok(())
+    }
+
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        code: &RecoveryCodeDigest,
+    ) -> Result<bool, StorageError> {
+        Ok(self.state()?.use_recovery_code(user, code))
+    }
+
+    async fn recovery_codes_left(&self, user: UserId) -> Result<u32, StorageError> {
+        Ok(self.state()?.recovery_codes_left(user))
     }
 }
 

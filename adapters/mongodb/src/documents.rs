@@ -2,8 +2,8 @@
 //! and nowhere else.
 
 use latch_domain::{
-    FailedAttempts, GroupName, PasswordHash, Session, SessionId, StorageError, User, UserId,
-    Username, group::sorted_groups,
+    FailedAttempts, GroupName, PasswordHash, SealedSecret, Session, SessionId, StorageError,
+    StoredTotp, TimeStep, User, UserId, Username, group::sorted_groups,
 };
 use mongodb::bson::{Binary, Bson, DateTime, Document, doc, spec::BinarySubtype};
 use time::OffsetDateTime;
@@ -19,6 +19,8 @@ pub(crate) const SESSIONS: &str = "sessions";
 pub(crate) const LOGIN_FAILURES: &str = "login_failures";
 /// Groups, one document per group, its name the `_id`.
 pub(crate) const GROUPS: &str = "groups";
+/// Each account's second factors, the account's id the `_id`.
+pub(crate) const SECOND_FACTORS: &str = "second_factors";
 
 /// Field names.
 pub(crate) mod field {
@@ -64,6 +66,29 @@ pub(crate) mod field {
     pub(crate) const COUNT: &str = "count";
     /// When the latest sign-in failed.
     pub(crate) const LAST_FAILED_AT: &str = "last_failed_at";
+    /// A second-factor document's authenticator app (absent: none).
+    pub(crate) const TOTP: &str = "totp";
+    /// Its sealed key, binary.
+    pub(crate) const SECRET: &str = "secret";
+    /// When it was set up.
+    pub(crate) const ADDED_AT: &str = "added_at";
+    /// When a first code proved it; absent until then.
+    pub(crate) const CONFIRMED_AT: &str = "confirmed_at";
+    /// The last 30-second step accepted (Int64); absent before the first.
+    pub(crate) const LAST_ACCEPTED: &str = "last_accepted";
+    /// A second-factor document's unspent recovery codes: SHA-256
+    /// digests, binary.
+    pub(crate) const RECOVERY_CODES: &str = "recovery_codes";
+}
+
+/// Paths into a second-factor document's authenticator app.
+pub(crate) mod totp_path {
+    /// `totp.secret`.
+    pub(crate) const SECRET: &str = "totp.secret";
+    /// `totp.confirmed_at`.
+    pub(crate) const CONFIRMED_AT: &str = "totp.confirmed_at";
+    /// `totp.last_accepted`.
+    pub(crate) const LAST_ACCEPTED: &str = "totp.last_accepted";
 }
 
 /// A user id as a BSON UUID (binary subtype 4).
@@ -71,6 +96,14 @@ pub(crate) fn user_id(id: UserId) -> Bson {
     Bson::Binary(Binary {
         subtype: BinarySubtype::Uuid,
         bytes: id.as_uuid().as_bytes().to_vec(),
+    })
+}
+
+/// Bytes as a BSON binary (subtype 0).
+pub(crate) fn binary(bytes: &[u8]) -> Bson {
+    Bson::Binary(Binary {
+        subtype: BinarySubtype::Generic,
+        bytes: bytes.to_vec(),
     })
 }
 
@@ -180,6 +213,59 @@ pub(crate) fn attempts_from(document: &Document) -> Result<FailedAttempts, Stora
         count: fields.count(field::COUNT)?,
         last_failed_at: fields.time(field::LAST_FAILED_AT)?,
     })
+}
+
+/// Reads the authenticator app of a second-factor document, if it has one.
+pub(crate) fn totp_from(document: &Document) -> Result<Option<StoredTotp>, StorageError> {
+    let app = match document.get(field::TOTP) {
+        None | Some(Bson::Null) => return Ok(None),
+        Some(Bson::Document(app)) => app,
+        Some(other) => {
+            return Err(Fields::new(SECOND_FACTORS, document).corrupt(
+                field::TOTP,
+                format!("is a {:?}, not a document", other.element_type()),
+            ));
+        }
+    };
+    let fields = Fields::new(SECOND_FACTORS, app);
+    Ok(Some(StoredTotp {
+        secret: SealedSecret::from_bytes(
+            fields
+                .binary(field::SECRET, BinarySubtype::Generic)?
+                .to_vec(),
+        ),
+        added_at: fields.time(field::ADDED_AT)?,
+        confirmed_at: fields.optional_time(field::CONFIRMED_AT)?,
+        last_accepted: match app.get(field::LAST_ACCEPTED) {
+            None | Some(Bson::Null) => None,
+            Some(Bson::Int64(step)) => Some(TimeStep::from_index(u64::try_from(*step).map_err(
+                |_| fields.corrupt(field::LAST_ACCEPTED, format!("{step} is negative")),
+            )?)),
+            Some(other) => {
+                return Err(fields.corrupt(
+                    field::LAST_ACCEPTED,
+                    format!("is a {:?}, not an Int64", other.element_type()),
+                ));
+            }
+        },
+    }))
+}
+
+/// How many recovery codes a second-factor document holds.
+pub(crate) fn recovery_codes_left_in(document: &Document) -> Result<u32, StorageError> {
+    match document.get(field::RECOVERY_CODES) {
+        None | Some(Bson::Null) => Ok(0),
+        Some(Bson::Array(codes)) => Ok(u32::try_from(codes.len()).unwrap_or(u32::MAX)),
+        Some(other) => Err(Fields::new(SECOND_FACTORS, document).corrupt(
+            field::RECOVERY_CODES,
+            format!("is a {:?}, not an array", other.element_type()),
+        )),
+    }
+}
+
+/// A step as BSON's Int64.
+pub(crate) fn step(step: TimeStep) -> Result<i64, StorageError> {
+    i64::try_from(step.index()).map_err(StorageError::new)
 }
 
 /// Typed reads from one document, with errors naming the field.

@@ -1,6 +1,6 @@
-//! Latch's scale-out store: accounts, sessions, groups and failed sign-ins
-//! in MongoDB (collections `users`, `sessions`, `groups` and
-//! `login_failures`), shared by every Latch instance that points at the
+//! Latch's scale-out store: accounts, sessions, groups, second factors
+//! and failed sign-ins in MongoDB (collections `users`, `sessions`,
+//! `groups`, `second_factors` and `login_failures`), shared by every Latch instance that points at the
 //! same database. An account's groups are an array of names on its
 //! document, so reading the account reads them.
 //!
@@ -20,6 +20,7 @@ mod error;
 mod groups;
 mod health;
 mod indexes;
+mod second_factors;
 mod sessions;
 mod skeletons;
 mod store;

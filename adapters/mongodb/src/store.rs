@@ -10,7 +10,7 @@ use mongodb::{
 };
 
 use crate::{
-    documents::{GROUPS, LOGIN_FAILURES, SESSIONS, USERS},
+    documents::{GROUPS, LOGIN_FAILURES, SECOND_FACTORS, SESSIONS, USERS},
     error::{ConnectError, storage},
     indexes, skeletons,
     target::Target,
@@ -24,8 +24,8 @@ pub struct MongoSettings {
     /// A `mongodb://` URI: hosts, credentials, options such as `replicaSet`
     /// or `tls=true`.
     pub uri: String,
-    /// The database holding the `users`, `sessions`, `groups` and
-    /// `login_failures` collections.
+    /// The database holding the `users`, `sessions`, `groups`,
+    /// `second_factors` and `login_failures` collections.
     pub database: String,
     /// How long to wait to connect, and to find a server for each
     /// operation, before giving up.
@@ -58,6 +58,7 @@ pub struct MongoStore {
     pub(crate) sessions: Collection<Document>,
     pub(crate) login_failures: Collection<Document>,
     pub(crate) groups: Collection<Document>,
+    pub(crate) second_factors: Collection<Document>,
     expires_sessions_itself: bool,
 }
 
@@ -100,6 +101,7 @@ impl MongoStore {
         let sessions = database.collection(SESSIONS);
         let login_failures = database.collection(LOGIN_FAILURES);
         let groups = database.collection(GROUPS);
+        let second_factors = database.collection(SECOND_FACTORS);
         let expires_sessions_itself =
             indexes::ensure(&users, &sessions)
                 .await
@@ -135,6 +137,7 @@ impl MongoStore {
             sessions,
             login_failures,
             groups,
+            second_factors,
             expires_sessions_itself,
         })
     }

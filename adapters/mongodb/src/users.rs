@@ -173,6 +173,10 @@ impl UserRepository for MongoStore {
             .delete_many(doc! { field::USER_ID: documents::user_id(id) })
             .await
             .map_err(storage)?;
+        self.second_factors
+            .delete_one(doc! { field::ID: documents::user_id(id) })
+            .await
+            .map_err(storage)?;
         Ok(deleted)
     }
 }

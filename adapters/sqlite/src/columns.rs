@@ -54,8 +54,26 @@ impl<'a, 'r> Cells<'a, 'r> {
         time_from_millis(millis, column)
     }
 
+    /// The next cell, bytes.
+    pub(crate) fn bytes(&mut self, column: &'static str) -> Result<Vec<u8>, StorageError> {
+        self.next(column)
+    }
+
+    /// The next cell, a nullable non-negative integer.
+    pub(crate) fn optional_index(
+        &mut self,
+        column: &'static str,
+    ) -> Result<Option<u64>, StorageError> {
+        let value: Option<i64> = self.next(column)?;
+        value
+            .map(|value| {
+                u64::try_from(value).map_err(|_| corrupt(column, format!("{value} is negative")))
+            })
+            .transpose()
+    }
+
     /// The next cell, a nullable time written by [`millis`].
-    fn optional_time(
+    pub(crate) fn optional_time(
         &mut self,
         column: &'static str,
     ) -> Result<Option<OffsetDateTime>, StorageError> {

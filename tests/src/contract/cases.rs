@@ -6,6 +6,7 @@
 //! complement of [`Session::is_live_at`](latch_domain::Session::is_live_at).
 
 mod groups;
+mod second_factors;
 
 use std::{io::Write, sync::Arc};
 
@@ -15,7 +16,7 @@ use latch_domain::{
 use time::{Duration, macros::datetime};
 use tokio::sync::Barrier;
 
-pub use self::groups::*;
+pub use self::{groups::*, second_factors::*};
 use crate::contract::{
     Gap, StoreUnderTest,
     fixtures::{
@@ -661,7 +662,7 @@ pub async fn of_concurrent_counts_of_one_seen_state_exactly_one_lands(store: Sto
         for racer in racers {
             landed += usize::from(racer.await.unwrap());
         }
-        match store.lacks(Gap::ConcurrentIncrements) {
+        match store.lacks(Gap::ConcurrentConditionalUpdates) {
             Some(reason) if seen.is_some() => {
                 // Said, not hidden: the sequential compare-and-set is still
                 // checked by `a_count_from_a_stale_reading_changes_nothing`.
@@ -676,7 +677,7 @@ pub async fn of_concurrent_counts_of_one_seen_state_exactly_one_lands(store: Sto
     }
     let counted = store.attempts.failed_attempts(&key).await.unwrap().unwrap();
     assert_eq!(counted.last_failed_at, LATER);
-    if store.lacks(Gap::ConcurrentIncrements).is_none() {
+    if store.lacks(Gap::ConcurrentConditionalUpdates).is_none() {
         assert_eq!(counted.count, 2);
     }
     let other = username_key("someone-else");

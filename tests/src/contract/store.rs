@@ -4,7 +4,8 @@
 use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc};
 
 use latch_domain::{
-    GroupRepository, SessionRepository, SignInAttemptRepository, StoreHealth, User, UserRepository,
+    GroupRepository, SecondFactorRepository, SessionRepository, SignInAttemptRepository,
+    StoreHealth, User, UserRepository,
 };
 
 /// Makes a stored account look as if an older version had stored it, before
@@ -20,6 +21,8 @@ pub struct StoreUnderTest {
     pub sessions: Arc<dyn SessionRepository>,
     /// The same store's groups and memberships.
     pub groups: Arc<dyn GroupRepository>,
+    /// The same store's second factors.
+    pub second_factors: Arc<dyn SecondFactorRepository>,
     /// The same store's failed sign-in counters.
     pub attempts: Arc<dyn SignInAttemptRepository>,
     /// The same store's health check.
@@ -35,12 +38,13 @@ pub struct StoreUnderTest {
 }
 
 impl StoreUnderTest {
-    /// Wraps a store that implements all five ports.
+    /// Wraps a store that implements all six ports.
     pub fn new<S>(store: S) -> Self
     where
         S: UserRepository
             + SessionRepository
             + GroupRepository
+            + SecondFactorRepository
             + SignInAttemptRepository
             + StoreHealth
             + 'static,
@@ -50,6 +54,7 @@ impl StoreUnderTest {
             users: store.clone(),
             sessions: store.clone(),
             groups: store.clone(),
+            second_factors: store.clone(),
             attempts: store.clone(),
             health: store,
             forget_skeleton: None,
@@ -121,6 +126,8 @@ impl fmt::Display for Unavailable {
 /// backend asks for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gap {
-    /// Atomic increments of one document under concurrent updates.
-    ConcurrentIncrements,
+    /// Conditional updates of one document (an increment, a step moved
+    /// forwards, a code pulled) applied one at a time when many arrive at
+    /// once.
+    ConcurrentConditionalUpdates,
 }

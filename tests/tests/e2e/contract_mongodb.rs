@@ -29,11 +29,12 @@ async fn mongodb_store() -> Result<StoreUnderTest, Unavailable> {
             }
         });
     let store = if database.is_ferretdb().await {
-        // MongoDB applies `$inc` atomically; FerretDB 1.x reads and writes
-        // separately, so concurrent increments of one document can be lost.
+        // MongoDB applies each update of one document atomically; FerretDB
+        // 1.x reads and writes separately, so of concurrent conditional
+        // updates of one document more than one can land.
         store.lacking(
-            Gap::ConcurrentIncrements,
-            "FerretDB 1.x loses concurrent $inc updates of one document",
+            Gap::ConcurrentConditionalUpdates,
+            "FerretDB 1.x applies concurrent conditional updates of one document without isolation",
         )
     } else {
         store

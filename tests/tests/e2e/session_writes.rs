@@ -205,6 +205,14 @@ impl TokenSource for SequentialTokens {
     fn device_nonce(&self) -> [u8; 16] {
         [201; 16]
     }
+
+    fn totp_secret(&self) -> [u8; latch_domain::second_factor::TOTP_SECRET_LEN] {
+        [202; 20]
+    }
+
+    fn recovery_code(&self) -> [u8; latch_domain::second_factor::RECOVERY_CODE_LEN] {
+        [203; 10]
+    }
 }
 
 /// The web application over a counting store, with the cheapest Argon2id
