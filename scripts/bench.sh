@@ -446,7 +446,11 @@ non_2xx_3xx=0
 for run in "$work"/wrk/*.out; do
     run=$(basename "$run" .out)
     socket_errors=$((socket_errors + $(figure "$run" socket_errors)))
-    non_2xx_3xx=$((non_2xx_3xx + $(figure "$run" non_2xx_3xx)))
+    run_non_2xx_3xx=$(figure "$run" non_2xx_3xx)
+    if [ "${run_non_2xx_3xx:-0}" -gt 0 ]; then
+        log "wrk: $run had $run_non_2xx_3xx answers other than 2xx or 3xx"
+    fi
+    non_2xx_3xx=$((non_2xx_3xx + run_non_2xx_3xx))
 done
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 
