@@ -19,7 +19,7 @@ use poem::endpoint::BoxEndpoint;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 pub use crate::settings::{Backend, Settings, SettingsError};
-pub use crate::system::HmacDigests;
+pub use crate::system::{AeadSealer, HmacDigests};
 use crate::{
     store::Store,
     system::{OsRandom, SystemClock},
@@ -124,6 +124,8 @@ async fn authenticator_with_clock(
         sessions: store_ports.sessions,
         groups: store_ports.groups,
         attempts: store_ports.attempts,
+        second_factors: store_ports.second_factors,
+        sealer: Arc::new(AeadSealer::new(secret)),
         hasher: Arc::new(hasher),
         clock,
         tokens: Arc::new(OsRandom),

@@ -3,8 +3,8 @@
 use std::{path::PathBuf, sync::Arc};
 
 use latch_domain::{
-    GroupRepository, SessionRepository, SignInAttemptRepository, StorageError, StoreHealth,
-    UserRepository,
+    GroupRepository, SecondFactorRepository, SessionRepository, SignInAttemptRepository,
+    StorageError, StoreHealth, UserRepository,
 };
 use latch_memory::MemoryStore;
 use latch_mongodb::MongoStore;
@@ -97,6 +97,7 @@ pub(crate) struct StorePorts {
     pub(crate) sessions: Arc<dyn SessionRepository>,
     pub(crate) groups: Arc<dyn GroupRepository>,
     pub(crate) attempts: Arc<dyn SignInAttemptRepository>,
+    pub(crate) second_factors: Arc<dyn SecondFactorRepository>,
     pub(crate) health: Arc<dyn StoreHealth>,
 }
 
@@ -107,6 +108,7 @@ impl StorePorts {
             + SessionRepository
             + GroupRepository
             + SignInAttemptRepository
+            + SecondFactorRepository
             + StoreHealth
             + 'static,
     {
@@ -116,6 +118,7 @@ impl StorePorts {
             sessions: store.clone(),
             groups: store.clone(),
             attempts: store.clone(),
+            second_factors: store.clone(),
             health: store,
         }
     }

@@ -1,10 +1,17 @@
 //! The operating system's clock and random source, and the server's keyed
-//! digest, as domain ports.
+//! digest and sealer, as domain ports.
 
+use aes_gcm::{
+    Aes256Gcm, KeyInit as _, Nonce,
+    aead::{Aead, Payload},
+};
 use hmac::{Hmac, Mac};
-use latch_domain::{Clock, KeyedDigest, SessionToken, TokenSource, UserId};
+use latch_domain::{
+    Clock, KeyedDigest, SealedSecret, SecretSealer, SessionToken, TokenSource, UserId,
+};
 use sha2::Sha256;
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 /// The system clock, in UTC.
 pub(crate) struct SystemClock;
@@ -62,7 +69,7 @@ impl HmacDigests {
 /// HMAC-SHA256 under `key` (HMAC takes a key of any length).
 fn hmac_with(key: &[u8]) -> Hmac<Sha256> {
     #[allow(clippy::expect_used)]
-    Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length")
+    <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length")
 }
 
 impl KeyedDigest for HmacDigests {
@@ -75,6 +82,68 @@ impl KeyedDigest for HmacDigests {
     }
 }
 
+/// The bytes of an AES-GCM nonce.
+const NONCE_LEN: usize = 12;
+/// What every sealed secret is bound to (AES-GCM's associated data), so
+/// nothing sealed for another use opens as one.
+const SEALED_FOR: &[u8] = b"latch sealed secret v1";
+
+/// AES-256-GCM under a key derived from the server's secret, with a random
+/// nonce per secret: a sealed secret is its nonce, then the ciphertext and
+/// its tag. Changing `server.secret_key` makes every sealed secret
+/// unreadable.
+pub struct AeadSealer {
+    cipher: Aes256Gcm,
+}
+
+impl AeadSealer {
+    /// A sealer under `secret` (`server.secret_key`), its key bound to this
+    /// use like [`HmacDigests`]'.
+    pub fn new(secret: &[u8; 32]) -> Self {
+        let mut derive = hmac_with(secret);
+        derive.update(b"latch sealed secrets v1");
+        let key = Zeroizing::new(<[u8; 32]>::from(derive.finalize().into_bytes()));
+        Self {
+            cipher: Aes256Gcm::new(&(*key).into()),
+        }
+    }
+}
+
+impl SecretSealer for AeadSealer {
+    fn seal(&self, secret: &[u8]) -> SealedSecret {
+        let nonce: [u8; NONCE_LEN] = random_bytes();
+        let payload = Payload {
+            msg: secret,
+            aad: SEALED_FOR,
+        };
+        #[allow(clippy::expect_used)]
+        let sealed = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), payload)
+            .expect("AES-GCM seals any secret shorter than 64 GiB");
+        let mut bytes = Vec::with_capacity(NONCE_LEN + sealed.len());
+        bytes.extend_from_slice(&nonce);
+        bytes.extend_from_slice(&sealed);
+        SealedSecret::from_bytes(bytes)
+    }
+
+    fn open(&self, sealed: &SealedSecret) -> Option<Zeroizing<Vec<u8>>> {
+        let bytes = sealed.as_bytes();
+        if bytes.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let payload = Payload {
+            msg: ciphertext,
+            aad: SEALED_FOR,
+        };
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), payload)
+            .ok()
+            .map(Zeroizing::new)
+    }
+}
+
 /// Random bytes from the operating system. Its random source failing means
 /// no secret can be made safely, so that (never seen on a booted Linux
 /// system) stops the process rather than going on with weak tokens.
@@ -83,4 +152,29 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     #[allow(clippy::expect_used)]
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_secret_opens_under_its_key_only_and_not_once_altered() {
+        let sealer = AeadSealer::new(&[1; 32]);
+        let secret = b"twenty bytes of key!";
+        let sealed = sealer.seal(secret);
+        assert!(!sealed.as_bytes().windows(secret.len()).any(|w| w == secret));
+        assert_eq!(
+            sealer.open(&sealed).as_deref().map(Vec::as_slice),
+            Some(&secret[..])
+        );
+        assert_ne!(sealer.seal(secret), sealed, "a fresh nonce each time");
+
+        assert_eq!(AeadSealer::new(&[2; 32]).open(&sealed), None, "another key");
+        let mut altered = sealed.as_bytes().to_vec();
+        let last = altered.len() - 1;
+        altered[last] ^= 1;
+        assert_eq!(sealer.open(&SealedSecret::from_bytes(altered)), None);
+        assert_eq!(sealer.open(&SealedSecret::from_bytes(vec![0; 5])), None);
+    }
 }

@@ -21,11 +21,12 @@ use time::{Duration, OffsetDateTime};
 
 pub use self::{
     errors::{
-        ChangePasswordError, DeleteAccountError, GroupError, GroupMemberError, NewGroupError,
-        OperatorError, RegisterError, RegistrationErrors, SignInError,
+        BeginTotpError, ChangePasswordError, ConfirmTotpError, DeleteAccountError, GroupError,
+        GroupMemberError, NewGroupError, NewRecoveryCodesError, OperatorError, RegisterError,
+        RegistrationErrors, SignInError,
     },
     operators::{Operators, Purged},
-    owners::{AccountOwners, SessionInfo},
+    owners::{AccountOwners, SecondFactors, SessionInfo, TotpEnrolment, TotpState},
     visitors::{Authorization, Credentials, ReturnTarget, SignIn, SignInOutcome, Visitors},
 };
 use crate::{
@@ -34,8 +35,11 @@ use crate::{
     password::{Password, PasswordHash, PasswordPolicy},
     ports::{
         Clock, GroupRepository, HasherError, InsertUserError, KeyedDigest, PasswordHasher,
-        SessionRepository, SignInAttemptRepository, StorageError, TokenSource, UserRepository,
-        Verification,
+        SecondFactorRepository, SecretSealer, SessionRepository, SignInAttemptRepository,
+        StorageError, TokenSource, UserRepository, Verification,
+    },
+    second_factor::{
+        RECOVERY_CODES_PER_SET, RecoveryCode, SealedSecret, TOTP_SECRET_LEN, TotpSecret,
     },
     session::{Session, SessionPolicy, SignInContext},
     throttle::{Gate, ThrottleKey, ThrottlePolicy},
@@ -54,6 +58,10 @@ pub struct Ports {
     pub groups: Arc<dyn GroupRepository>,
     /// Failed sign-in counters.
     pub attempts: Arc<dyn SignInAttemptRepository>,
+    /// Second factors: authenticator apps and recovery codes.
+    pub second_factors: Arc<dyn SecondFactorRepository>,
+    /// Seals the secrets a store keeps but must not read.
+    pub sealer: Arc<dyn SecretSealer>,
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
     /// The time.
@@ -466,6 +474,39 @@ impl Core {
         }
         self.release(&admitted, device.is_some(), key).await?;
         Ok(())
+    }
+
+    /// Opens an authenticator app's sealed key; `None` when it was sealed
+    /// under another server key (or altered).
+    fn open_totp(&self, sealed: &SealedSecret) -> Option<TotpSecret> {
+        let opened = self.ports.sealer.open(sealed)?;
+        let bytes: [u8; TOTP_SECRET_LEN] = opened.as_slice().try_into().ok()?;
+        Some(TotpSecret::from_bytes(bytes))
+    }
+
+    /// A new set of recovery codes for an account, replacing any it had;
+    /// the codes themselves, to show once (the store keeps their digests).
+    async fn replace_recovery_codes(
+        &self,
+        user: &User,
+        origin: &Origin,
+        session: Option<&crate::session::SessionId>,
+    ) -> Result<Vec<RecoveryCode>, StorageError> {
+        let codes: Vec<RecoveryCode> = (0..RECOVERY_CODES_PER_SET)
+            .map(|_| RecoveryCode::from_random_bytes(self.ports.tokens.recovery_code()))
+            .collect();
+        let digests: Vec<_> = codes.iter().map(RecoveryCode::digest).collect();
+        self.ports
+            .second_factors
+            .replace_recovery_codes(user.id, &digests)
+            .await?;
+        let mut event =
+            AuthEvent::new(EventKind::RecoveryCodesReplaced, origin).user(user.username.key());
+        if let Some(session) = session {
+            event = event.session(session);
+        }
+        self.emit(event);
+        Ok(codes)
     }
 
     /// A device token for `key` from a fresh nonce.

@@ -156,6 +156,34 @@ pub enum EventKind {
     AddedToGroup,
     /// An operator ended an account's membership of a group.
     RemovedFromGroup,
+    /// A second factor was added to an account.
+    SecondFactorAdded {
+        /// Which.
+        factor: FactorKind,
+    },
+    /// A second factor was removed from an account.
+    SecondFactorRemoved {
+        /// Which.
+        factor: FactorKind,
+    },
+    /// An account's recovery codes were replaced by a new set.
+    RecoveryCodesReplaced,
+}
+
+/// A kind of second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorKind {
+    /// An authenticator app's time-based codes.
+    Totp,
+}
+
+impl FactorKind {
+    /// The factor's name in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+        }
+    }
 }
 
 impl EventKind {
@@ -181,6 +209,9 @@ impl EventKind {
             Self::GroupDeleted => "group_deleted",
             Self::AddedToGroup => "added_to_group",
             Self::RemovedFromGroup => "removed_from_group",
+            Self::SecondFactorAdded { .. } => "second_factor_added",
+            Self::SecondFactorRemoved { .. } => "second_factor_removed",
+            Self::RecoveryCodesReplaced => "recovery_codes_replaced",
         }
     }
 }
@@ -335,6 +366,13 @@ mod tests {
             EventKind::GroupDeleted,
             EventKind::AddedToGroup,
             EventKind::RemovedFromGroup,
+            EventKind::SecondFactorAdded {
+                factor: FactorKind::Totp,
+            },
+            EventKind::SecondFactorRemoved {
+                factor: FactorKind::Totp,
+            },
+            EventKind::RecoveryCodesReplaced,
         ];
         let names: std::collections::BTreeSet<_> = kinds.iter().map(|kind| kind.name()).collect();
         assert_eq!(names.len(), kinds.len());

@@ -24,14 +24,15 @@ pub use access::{
     HostPattern, PathPrefix, Principal,
 };
 pub use auth::{
-    AccountOwners, Authenticator, Authorization, ChangePasswordError, Credentials,
-    DeleteAccountError, GroupError, GroupMemberError, NewGroupError, OperatorError, Operators,
-    Policies, Ports, Purged, RegisterError, RegistrationErrors, ReturnTarget, SessionInfo, SignIn,
-    SignInError, SignInOutcome, SignedIn, Visitors,
+    AccountOwners, Authenticator, Authorization, BeginTotpError, ChangePasswordError,
+    ConfirmTotpError, Credentials, DeleteAccountError, GroupError, GroupMemberError, NewGroupError,
+    NewRecoveryCodesError, OperatorError, Operators, Policies, Ports, Purged, RegisterError,
+    RegistrationErrors, ReturnTarget, SecondFactors, SessionInfo, SignIn, SignInError,
+    SignInOutcome, SignedIn, TotpEnrolment, TotpState, Visitors,
 };
 pub use device::DeviceToken;
 pub use events::{
-    AuthEvent, Broadcast, Channel, EventKind, Events, NoEvents, Origin, PasswordCheck,
+    AuthEvent, Broadcast, Channel, EventKind, Events, FactorKind, NoEvents, Origin, PasswordCheck,
 };
 pub use group::{GroupName, GroupNameError, GroupSummary};
 pub use password::{Password, PasswordError, PasswordHash, PasswordPolicy, PolicyError};

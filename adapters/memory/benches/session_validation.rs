@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use criterion::{BenchmarkId, Criterion, criterion_main};
 use latch_domain::{
     Authenticator, Clock, HasherError, KeyedDigest, NoEvents, Password, PasswordHash,
-    PasswordHasher, Policies, Ports, Session, SessionRepository, SessionToken, TokenSource, User,
-    UserId, UserRepository, Username, Verification, Visitors,
+    PasswordHasher, Policies, Ports, SealedSecret, SecretSealer, Session, SessionRepository,
+    SessionToken, TokenSource, User, UserId, UserRepository, Username, Verification, Visitors,
 };
 use latch_memory::MemoryStore;
 use time::{Duration, OffsetDateTime, macros::datetime};
@@ -50,6 +50,19 @@ impl TokenSource for FixedTokens {
 
     fn recovery_code(&self) -> [u8; latch_domain::second_factor::RECOVERY_CODE_LEN] {
         [9; 10]
+    }
+}
+
+/// Validation seals nothing: a sealer that keeps secrets as they are.
+struct NoSealing;
+
+impl SecretSealer for NoSealing {
+    fn seal(&self, secret: &[u8]) -> SealedSecret {
+        SealedSecret::from_bytes(secret.to_vec())
+    }
+
+    fn open(&self, sealed: &SealedSecret) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        Some(zeroize::Zeroizing::new(sealed.as_bytes().to_vec()))
     }
 }
 
@@ -125,7 +138,9 @@ fn visitors(runtime: &Runtime, sessions: u64) -> Visitors {
             users: store.clone(),
             sessions: store.clone(),
             groups: store.clone(),
+            second_factors: store.clone(),
             attempts: store,
+            sealer: Arc::new(NoSealing),
             hasher: Arc::new(NoHashing),
             clock: Arc::new(FixedClock),
             tokens: Arc::new(FixedTokens),

@@ -175,3 +175,43 @@ pub enum GroupMemberError {
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
+
+/// Why an authenticator app could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum BeginTotpError {
+    /// The account has a confirmed one: remove it first.
+    #[error("an authenticator app is set up already")]
+    AlreadySetUp,
+    /// The account was deleted meanwhile.
+    #[error("the account no longer exists")]
+    AccountGone,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why an authenticator app could not be confirmed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmTotpError {
+    /// The code is not six digits, or not the app's current one.
+    #[error("that is not the app's current code")]
+    InvalidCode,
+    /// No app is waiting for confirmation (none was set up, it was
+    /// confirmed or replaced meanwhile, or the server's key changed since).
+    #[error("no authenticator app is waiting for confirmation")]
+    NothingPending,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why new recovery codes could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum NewRecoveryCodesError {
+    /// The account has no second factor for them to stand in for.
+    #[error("the account has no second factor")]
+    NoSecondFactor,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

@@ -1,10 +1,14 @@
 //! What a signed-in person may do to their own account: see and end its
-//! sessions, change its password, delete it. Every operation takes the
+//! sessions, change its password, manage its second factors, delete it. Every operation takes the
 //! [`SignedIn`] proof that the caller's session is live.
+
+mod authenticator_app;
 
 use std::sync::Arc;
 
 use time::OffsetDateTime;
+
+pub use self::authenticator_app::{SecondFactors, TotpEnrolment, TotpState};
 
 use super::{
     ChangePasswordError, Core, DeleteAccountError, SignIn, SignInError, SignedIn, VerifiedUser,

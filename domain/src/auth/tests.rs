@@ -4,6 +4,7 @@ mod accounts;
 mod forward_auth;
 mod groups;
 mod look_alikes;
+mod second_factors;
 mod throttling;
 
 use std::{
@@ -45,6 +46,7 @@ pub(super) struct Fixture {
     pub(super) sessions: MockSessionRepository,
     pub(super) groups: MockGroupRepository,
     pub(super) attempts: Arc<FakeAttempts>,
+    pub(super) second_factors: Arc<second_factors::FakeSecondFactors>,
     pub(super) hasher: MockPasswordHasher,
 }
 
@@ -62,6 +64,7 @@ impl Fixture {
             sessions: MockSessionRepository::new(),
             groups: MockGroupRepository::new(),
             attempts: Arc::new(FakeAttempts::default()),
+            second_factors: Arc::new(second_factors::FakeSecondFactors::default()),
             hasher,
         }
     }
@@ -78,12 +81,21 @@ impl Fixture {
             .expect_user_id()
             .returning(|| UserId::from_random_bytes([42; 16]));
         tokens.expect_device_nonce().return_const([9; 16]);
+        tokens
+            .expect_totp_secret()
+            .return_const(second_factors::TOTP_KEY);
+        let codes = Arc::new(AtomicU8::new(1));
+        tokens
+            .expect_recovery_code()
+            .returning(move || [codes.fetch_add(1, Ordering::SeqCst); 10]);
         let events = Arc::new(Recorder::default());
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
             groups: Arc::new(self.groups),
             attempts: self.attempts.clone(),
+            second_factors: self.second_factors.clone(),
+            sealer: Arc::new(second_factors::TestSealer),
             hasher: Arc::new(self.hasher),
             clock: Arc::new(clock),
             tokens: Arc::new(tokens),
@@ -97,6 +109,7 @@ impl Fixture {
             auth,
             events,
             attempts: self.attempts,
+            second_factors: self.second_factors,
         }
     }
 }
@@ -118,6 +131,8 @@ pub(super) struct Service {
     events: Arc<Recorder>,
     /// The failure counts, to look at after the fact.
     pub(super) attempts: Arc<FakeAttempts>,
+    /// The second factors, likewise.
+    pub(super) second_factors: Arc<second_factors::FakeSecondFactors>,
 }
 
 /// Failure counts in memory, with the store's atomic compare-and-set. Each

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use latch::HmacDigests;
+use latch::{AeadSealer, HmacDigests};
 use latch_argon2::{Argon2Hasher, Argon2Settings, MIN_MEMORY_KIB};
 use latch_domain::{
     Authenticator, FailedAttempts, InsertUserError, NoEvents, Password, PasswordHash,
@@ -244,6 +244,8 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
         sessions: shared.clone(),
         groups: Arc::new(store.inner.clone()),
         attempts: shared,
+        second_factors: Arc::new(store.inner.clone()),
+        sealer: Arc::new(AeadSealer::new(&[7; 32])),
         hasher: Arc::new(hasher),
         clock: Arc::new(clock.clone()),
         tokens: Arc::new(SequentialTokens::default()),

@@ -56,6 +56,16 @@ impl Events for AuditLog {
                 let group = event.group.as_ref().map(|name| name.as_str());
                 tracing::info!(event = name, channel, username_key, group, "{message}");
             }
+            EventKind::SecondFactorAdded { factor } | EventKind::SecondFactorRemoved { factor } => {
+                tracing::info!(
+                    event = name,
+                    channel,
+                    username_key,
+                    session,
+                    factor = factor.as_str(),
+                    "{message}"
+                );
+            }
             _ => tracing::info!(
                 event = name,
                 channel,
@@ -95,5 +105,11 @@ fn message(kind: EventKind, channel: Channel) -> &'static str {
         EventKind::GroupDeleted => "group deleted by an operator, with its memberships",
         EventKind::AddedToGroup => "account added to a group by an operator",
         EventKind::RemovedFromGroup => "account removed from a group by an operator",
+        EventKind::SecondFactorAdded { .. } => "second factor added",
+        EventKind::SecondFactorRemoved { .. } if by_operator => {
+            "second factor removed by an operator"
+        }
+        EventKind::SecondFactorRemoved { .. } => "second factor removed by its owner",
+        EventKind::RecoveryCodesReplaced => "recovery codes replaced; the old ones no longer work",
     }
 }

@@ -159,8 +159,9 @@ mod tests {
     use latch_domain::{
         Authenticator, NoEvents, PasswordHash, Policies, Ports, SessionToken,
         ports::{
-            MockClock, MockGroupRepository, MockPasswordHasher, MockSessionRepository,
-            MockSignInAttemptRepository, MockStoreHealth, MockTokenSource, MockUserRepository,
+            MockClock, MockGroupRepository, MockPasswordHasher, MockSecondFactorRepository,
+            MockSecretSealer, MockSessionRepository, MockSignInAttemptRepository, MockStoreHealth,
+            MockTokenSource, MockUserRepository,
         },
     };
     use poem::{
@@ -195,6 +196,8 @@ mod tests {
             users: Arc::new(MockUserRepository::new()),
             sessions: Arc::new(MockSessionRepository::new()),
             groups: Arc::new(MockGroupRepository::new()),
+            second_factors: Arc::new(MockSecondFactorRepository::new()),
+            sealer: Arc::new(MockSecretSealer::new()),
             attempts: Arc::new(MockSignInAttemptRepository::new()),
             hasher: Arc::new(hasher),
             clock: Arc::new(clock),

@@ -9,8 +9,9 @@ use latch_domain::{
     Authenticator, HasherError, NoEvents, PasswordHash, Policies, Ports, Session, SessionToken,
     StorageError, User, UserId, Username,
     ports::{
-        MockClock, MockGroupRepository, MockPasswordHasher, MockSessionRepository,
-        MockSignInAttemptRepository, MockStoreHealth, MockTokenSource, MockUserRepository,
+        MockClock, MockGroupRepository, MockPasswordHasher, MockSecondFactorRepository,
+        MockSecretSealer, MockSessionRepository, MockSignInAttemptRepository, MockStoreHealth,
+        MockTokenSource, MockUserRepository,
     },
 };
 use mockall::predicate::eq;
@@ -218,6 +219,8 @@ impl Mocks {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
             groups: Arc::new(MockGroupRepository::new()),
+            second_factors: Arc::new(MockSecondFactorRepository::new()),
+            sealer: Arc::new(MockSecretSealer::new()),
             attempts: Arc::new(self.attempts),
             hasher: Arc::new(self.hasher),
             clock: Arc::new(clock),
