@@ -125,6 +125,7 @@ async fn authenticator_with_clock(
         groups: store_ports.groups,
         attempts: store_ports.attempts,
         second_factors: store_ports.second_factors,
+        pending: store_ports.pending,
         sealer: Arc::new(AeadSealer::new(secret)),
         hasher: Arc::new(hasher),
         clock,

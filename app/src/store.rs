@@ -3,8 +3,8 @@
 use std::{path::PathBuf, sync::Arc};
 
 use latch_domain::{
-    GroupRepository, SecondFactorRepository, SessionRepository, SignInAttemptRepository,
-    StorageError, StoreHealth, UserRepository,
+    GroupRepository, PendingSignInRepository, SecondFactorRepository, SessionRepository,
+    SignInAttemptRepository, StorageError, StoreHealth, UserRepository,
 };
 use latch_memory::MemoryStore;
 use latch_mongodb::MongoStore;
@@ -98,6 +98,7 @@ pub(crate) struct StorePorts {
     pub(crate) groups: Arc<dyn GroupRepository>,
     pub(crate) attempts: Arc<dyn SignInAttemptRepository>,
     pub(crate) second_factors: Arc<dyn SecondFactorRepository>,
+    pub(crate) pending: Arc<dyn PendingSignInRepository>,
     pub(crate) health: Arc<dyn StoreHealth>,
 }
 
@@ -109,6 +110,7 @@ impl StorePorts {
             + GroupRepository
             + SignInAttemptRepository
             + SecondFactorRepository
+            + PendingSignInRepository
             + StoreHealth
             + 'static,
     {
@@ -119,6 +121,7 @@ impl StorePorts {
             groups: store.clone(),
             attempts: store.clone(),
             second_factors: store.clone(),
+            pending: store.clone(),
             health: store,
         }
     }

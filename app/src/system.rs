@@ -45,6 +45,10 @@ impl TokenSource for OsRandom {
     fn recovery_code(&self) -> [u8; latch_domain::second_factor::RECOVERY_CODE_LEN] {
         random_bytes()
     }
+
+    fn pending_token(&self) -> latch_domain::PendingToken {
+        latch_domain::PendingToken::from_random_bytes(random_bytes())
+    }
 }
 
 /// HMAC-SHA256 under a key derived from the server's secret: device tokens

@@ -35,8 +35,8 @@ use crate::{
     password::{Password, PasswordHash, PasswordPolicy},
     ports::{
         Clock, GroupRepository, HasherError, InsertUserError, KeyedDigest, PasswordHasher,
-        SecondFactorRepository, SecretSealer, SessionRepository, SignInAttemptRepository,
-        StorageError, TokenSource, UserRepository, Verification,
+        PendingSignInRepository, SecondFactorRepository, SecretSealer, SessionRepository,
+        SignInAttemptRepository, StorageError, TokenSource, UserRepository, Verification,
     },
     second_factor::{
         RECOVERY_CODES_PER_SET, RecoveryCode, SealedSecret, TOTP_SECRET_LEN, TotpSecret,
@@ -60,6 +60,8 @@ pub struct Ports {
     pub attempts: Arc<dyn SignInAttemptRepository>,
     /// Second factors: authenticator apps and recovery codes.
     pub second_factors: Arc<dyn SecondFactorRepository>,
+    /// Sign-ins halfway, waiting for their second step.
+    pub pending: Arc<dyn PendingSignInRepository>,
     /// Seals the secrets a store keeps but must not read.
     pub sealer: Arc<dyn SecretSealer>,
     /// Password hashing.

@@ -38,12 +38,13 @@ pub use group::{GroupName, GroupNameError, GroupSummary};
 pub use password::{Password, PasswordError, PasswordHash, PasswordPolicy, PolicyError};
 pub use ports::{
     Clock, CreateGroupError, GroupRepository, HasherError, InsertUserError, KeyedDigest,
-    MembershipError, PasswordHasher, SecondFactorRepository, SecretSealer, SessionRepository,
-    SignInAttemptRepository, StorageError, StoreHealth, TokenSource, UserRepository, Verification,
+    MembershipError, PasswordHasher, PendingSignInRepository, SecondFactorRepository, SecretSealer,
+    SessionRepository, SignInAttemptRepository, StorageError, StoreHealth, TokenSource,
+    UserRepository, Verification,
 };
 pub use second_factor::{
-    RecoveryCode, RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep, TotpCode, TotpRejection,
-    TotpSecret,
+    PendingId, PendingSignIn, PendingToken, RecoveryCode, RecoveryCodeDigest, SealedSecret,
+    StoredTotp, TimeStep, TotpCode, TotpRejection, TotpSecret,
 };
 pub use session::{
     MAX_USER_AGENT_CHARS, Session, SessionId, SessionPolicy, SessionToken, SignInContext,

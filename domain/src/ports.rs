@@ -10,7 +10,9 @@ use time::OffsetDateTime;
 use crate::{
     group::{GroupName, GroupSummary},
     password::{Password, PasswordHash},
-    second_factor::{RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep},
+    second_factor::{
+        PendingId, PendingSignIn, RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep,
+    },
     session::{Session, SessionId, SessionToken},
     throttle::{FailedAttempts, ThrottleKey},
     user::{User, UserId},
@@ -233,6 +235,25 @@ pub trait SecondFactorRepository: Send + Sync {
     async fn recovery_codes_left(&self, user: UserId) -> Result<u32, StorageError>;
 }
 
+/// Where sign-ins halfway wait for their second step.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PendingSignInRepository: Send + Sync {
+    /// Stores a new one.
+    async fn insert_pending(&self, pending: &PendingSignIn) -> Result<(), StorageError>;
+
+    /// The one with this id, if any. Expiry is the caller's business.
+    async fn pending(&self, id: &PendingId) -> Result<Option<PendingSignIn>, StorageError>;
+
+    /// Deletes one; `true` when it existed. Of two requests that would
+    /// complete one sign-in, exactly one deletes it: that one goes on.
+    async fn take_pending(&self, id: &PendingId) -> Result<bool, StorageError>;
+
+    /// Deletes every one that ended by `now` (`expires_at <= now`);
+    /// returns how many.
+    async fn delete_expired_pending(&self, now: OffsetDateTime) -> Result<u64, StorageError>;
+}
+
 /// Where sessions live.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -363,6 +384,9 @@ pub trait TokenSource: Send + Sync {
 
     /// A new recovery code.
     fn recovery_code(&self) -> [u8; crate::second_factor::RECOVERY_CODE_LEN];
+
+    /// A new token for a sign-in halfway.
+    fn pending_token(&self) -> crate::second_factor::PendingToken;
 }
 
 /// Authenticated encryption under a key of the server's, for secrets a

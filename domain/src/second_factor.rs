@@ -3,9 +3,11 @@
 //! codes ([`recovery`]) for when the app is out of reach.
 
 mod base32;
+pub mod pending;
 pub mod recovery;
 pub mod totp;
 
+pub use pending::{PENDING_SIGN_IN_LIFETIME, PendingId, PendingSignIn, PendingToken};
 pub use recovery::{RECOVERY_CODE_LEN, RECOVERY_CODES_PER_SET, RecoveryCode, RecoveryCodeDigest};
 pub use totp::{TOTP_SECRET_LEN, TimeStep, TotpCode, TotpRejection, TotpSecret};
 

@@ -91,6 +91,10 @@ macro_rules! contract_suite {
             recovery_codes_are_spent_once_and_replaced_as_a_set,
             of_concurrent_spends_of_one_recovery_code_exactly_one_lands,
             deleting_an_account_deletes_its_second_factors,
+            a_pending_sign_in_round_trips_and_is_taken_once,
+            of_concurrent_takes_of_one_pending_sign_in_exactly_one_lands,
+            expired_pending_sign_ins_are_purged_and_live_ones_kept,
+            deleting_an_account_deletes_its_pending_sign_ins,
         );
     };
 }

@@ -51,6 +51,10 @@ impl TokenSource for FixedTokens {
     fn recovery_code(&self) -> [u8; latch_domain::second_factor::RECOVERY_CODE_LEN] {
         [9; 10]
     }
+
+    fn pending_token(&self) -> latch_domain::PendingToken {
+        latch_domain::PendingToken::from_random_bytes([10; 32])
+    }
 }
 
 /// Validation seals nothing: a sealer that keeps secrets as they are.
@@ -139,6 +143,7 @@ fn visitors(runtime: &Runtime, sessions: u64) -> Visitors {
             sessions: store.clone(),
             groups: store.clone(),
             second_factors: store.clone(),
+            pending: store.clone(),
             attempts: store,
             sealer: Arc::new(NoSealing),
             hasher: Arc::new(NoHashing),

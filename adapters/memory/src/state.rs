@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use latch_domain::{
     CreateGroupError, FailedAttempts, GroupName, GroupSummary, InsertUserError, MembershipError,
-    RecoveryCodeDigest, SealedSecret, Session, SessionId, StorageError, StoredTotp, ThrottleKey,
-    TimeStep, User, UserId, Username, UsernameKey, UsernameSkeleton,
+    PendingId, PendingSignIn, RecoveryCodeDigest, SealedSecret, Session, SessionId, StorageError,
+    StoredTotp, ThrottleKey, TimeStep, User, UserId, Username, UsernameKey, UsernameSkeleton,
 };
 use time::OffsetDateTime;
 
@@ -27,6 +27,8 @@ pub(crate) struct State {
     totps: HashMap<UserId, StoredTotp>,
     /// Each account's unspent recovery codes.
     recovery_codes: HashMap<UserId, BTreeSet<RecoveryCodeDigest>>,
+    /// Sign-ins halfway.
+    pending: HashMap<PendingId, PendingSignIn>,
 }
 
 impl State {
@@ -121,7 +123,26 @@ impl State {
         }
         self.totps.remove(&id);
         self.recovery_codes.remove(&id);
+        self.pending.retain(|_, pending| pending.user_id != id);
         true
+    }
+
+    pub(crate) fn insert_pending(&mut self, pending: &PendingSignIn) {
+        self.pending.insert(pending.id, pending.clone());
+    }
+
+    pub(crate) fn pending(&self, id: &PendingId) -> Option<PendingSignIn> {
+        self.pending.get(id).cloned()
+    }
+
+    pub(crate) fn take_pending(&mut self, id: &PendingId) -> bool {
+        self.pending.remove(id).is_some()
+    }
+
+    pub(crate) fn delete_expired_pending(&mut self, now: OffsetDateTime) -> u64 {
+        let before = self.pending.len();
+        self.pending.retain(|_, pending| pending.is_live_at(now));
+        count(before - self.pending.len())
     }
 
     pub(crate) fn totp(&self, user: UserId) -> Option<StoredTotp> {

@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use latch_domain::{
     CreateGroupError, FailedAttempts, GroupName, GroupRepository, GroupSummary, InsertUserError,
-    MembershipError, PasswordHash, RecoveryCodeDigest, SealedSecret, SecondFactorRepository,
-    Session, SessionId, SessionRepository, SignInAttemptRepository, StorageError, StoreHealth,
-    StoredTotp, ThrottleKey, TimeStep, User, UserId, UserRepository, Username, UsernameKey,
-    UsernameSkeleton,
+    MembershipError, PasswordHash, PendingId, PendingSignIn, PendingSignInRepository,
+    RecoveryCodeDigest, SealedSecret, SecondFactorRepository, Session, SessionId,
+    SessionRepository, SignInAttemptRepository, StorageError, StoreHealth, StoredTotp, ThrottleKey,
+    TimeStep, User, UserId, UserRepository, Username, UsernameKey, UsernameSkeleton,
 };
 use time::OffsetDateTime;
 
@@ -270,6 +270,26 @@ impl SecondFactorRepository for MemoryStore {
 
     async fn recovery_codes_left(&self, user: UserId) -> Result<u32, StorageError> {
         Ok(self.state()?.recovery_codes_left(user))
+    }
+}
+
+#[async_trait]
+impl PendingSignInRepository for MemoryStore {
+    async fn insert_pending(&self, pending: &PendingSignIn) -> Result<(), StorageError> {
+        self.state()?.insert_pending(pending);
+        Ok(())
+    }
+
+    async fn pending(&self, id: &PendingId) -> Result<Option<PendingSignIn>, StorageError> {
+        Ok(self.state()?.pending(id))
+    }
+
+    async fn take_pending(&self, id: &PendingId) -> Result<bool, StorageError> {
+        Ok(self.state()?.take_pending(id))
+    }
+
+    async fn delete_expired_pending(&self, now: OffsetDateTime) -> Result<u64, StorageError> {
+        Ok(self.state()?.delete_expired_pending(now))
     }
 }
 

@@ -2,8 +2,8 @@
 //! and nowhere else.
 
 use latch_domain::{
-    FailedAttempts, GroupName, PasswordHash, SealedSecret, Session, SessionId, StorageError,
-    StoredTotp, TimeStep, User, UserId, Username, group::sorted_groups,
+    FailedAttempts, GroupName, PasswordHash, PendingId, PendingSignIn, SealedSecret, Session,
+    SessionId, StorageError, StoredTotp, TimeStep, User, UserId, Username, group::sorted_groups,
 };
 use mongodb::bson::{Binary, Bson, DateTime, Document, doc, spec::BinarySubtype};
 use time::OffsetDateTime;
@@ -21,6 +21,8 @@ pub(crate) const LOGIN_FAILURES: &str = "login_failures";
 pub(crate) const GROUPS: &str = "groups";
 /// Each account's second factors, the account's id the `_id`.
 pub(crate) const SECOND_FACTORS: &str = "second_factors";
+/// Sign-ins halfway, the digest of the client's token the `_id`.
+pub(crate) const PENDING_SIGN_INS: &str = "pending_sign_ins";
 
 /// Field names.
 pub(crate) mod field {
@@ -79,6 +81,8 @@ pub(crate) mod field {
     /// A second-factor document's unspent recovery codes: SHA-256
     /// digests, binary.
     pub(crate) const RECOVERY_CODES: &str = "recovery_codes";
+    /// Where a sign-in halfway goes once complete; absent for nowhere.
+    pub(crate) const RETURN_TO: &str = "return_to";
 }
 
 /// Paths into a second-factor document's authenticator app.
@@ -261,6 +265,37 @@ pub(crate) fn recovery_codes_left_in(document: &Document) -> Result<u32, Storage
             format!("is a {:?}, not an array", other.element_type()),
         )),
     }
+}
+
+/// A sign-in halfway as stored in `pending_sign_ins`.
+pub(crate) fn pending_document(pending: &PendingSignIn) -> Result<Document, StorageError> {
+    let mut document = doc! {
+        field::ID: binary(pending.id.as_bytes()),
+        field::USER_ID: user_id(pending.user_id),
+        field::CREDENTIAL_VERSION: i64::from(pending.credential_version),
+        field::REMEMBER: pending.remember,
+        field::CREATED_AT: date(pending.created_at)?,
+        field::EXPIRES_AT: date(pending.expires_at)?,
+    };
+    if let Some(return_to) = &pending.return_to {
+        document.insert(field::RETURN_TO, return_to.as_str());
+    }
+    Ok(document)
+}
+
+/// Reads a sign-in halfway written by [`pending_document`].
+pub(crate) fn pending_from(document: &Document) -> Result<PendingSignIn, StorageError> {
+    let fields = Fields::new(PENDING_SIGN_INS, document);
+    let id = fields.session_id(field::ID)?;
+    Ok(PendingSignIn {
+        id: PendingId::from_bytes(*id.as_bytes()),
+        user_id: fields.user_id(field::USER_ID)?,
+        credential_version: fields.count(field::CREDENTIAL_VERSION)?,
+        remember: fields.boolean(field::REMEMBER)?,
+        return_to: fields.optional_string(field::RETURN_TO)?,
+        created_at: fields.time(field::CREATED_AT)?,
+        expires_at: fields.time(field::EXPIRES_AT)?,
+    })
 }
 
 /// A step as BSON's Int64.

@@ -1,6 +1,7 @@
-//! Latch's scale-out store: accounts, sessions, groups, second factors
-//! and failed sign-ins in MongoDB (collections `users`, `sessions`,
-//! `groups`, `second_factors` and `login_failures`), shared by every Latch instance that points at the
+//! Latch's scale-out store: accounts, sessions, groups, second factors,
+//! sign-ins halfway and failed sign-ins in MongoDB (collections `users`,
+//! `sessions`, `groups`, `second_factors`, `pending_sign_ins` and
+//! `login_failures`), shared by every Latch instance that points at the
 //! same database. An account's groups are an array of names on its
 //! document, so reading the account reads them.
 //!
@@ -20,6 +21,7 @@ mod error;
 mod groups;
 mod health;
 mod indexes;
+mod pending;
 mod second_factors;
 mod sessions;
 mod skeletons;

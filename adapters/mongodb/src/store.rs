@@ -10,7 +10,7 @@ use mongodb::{
 };
 
 use crate::{
-    documents::{GROUPS, LOGIN_FAILURES, SECOND_FACTORS, SESSIONS, USERS},
+    documents::{GROUPS, LOGIN_FAILURES, PENDING_SIGN_INS, SECOND_FACTORS, SESSIONS, USERS},
     error::{ConnectError, storage},
     indexes, skeletons,
     target::Target,
@@ -25,7 +25,8 @@ pub struct MongoSettings {
     /// or `tls=true`.
     pub uri: String,
     /// The database holding the `users`, `sessions`, `groups`,
-    /// `second_factors` and `login_failures` collections.
+    /// `second_factors`, `pending_sign_ins` and `login_failures`
+    /// collections.
     pub database: String,
     /// How long to wait to connect, and to find a server for each
     /// operation, before giving up.
@@ -59,6 +60,7 @@ pub struct MongoStore {
     pub(crate) login_failures: Collection<Document>,
     pub(crate) groups: Collection<Document>,
     pub(crate) second_factors: Collection<Document>,
+    pub(crate) pending_sign_ins: Collection<Document>,
     expires_sessions_itself: bool,
 }
 
@@ -102,6 +104,7 @@ impl MongoStore {
         let login_failures = database.collection(LOGIN_FAILURES);
         let groups = database.collection(GROUPS);
         let second_factors = database.collection(SECOND_FACTORS);
+        let pending_sign_ins = database.collection(PENDING_SIGN_INS);
         let expires_sessions_itself =
             indexes::ensure(&users, &sessions)
                 .await
@@ -138,6 +141,7 @@ impl MongoStore {
             login_failures,
             groups,
             second_factors,
+            pending_sign_ins,
             expires_sessions_itself,
         })
     }

@@ -177,6 +177,10 @@ impl UserRepository for MongoStore {
             .delete_one(doc! { field::ID: documents::user_id(id) })
             .await
             .map_err(storage)?;
+        self.pending_sign_ins
+            .delete_many(doc! { field::USER_ID: documents::user_id(id) })
+            .await
+            .map_err(storage)?;
         Ok(deleted)
     }
 }

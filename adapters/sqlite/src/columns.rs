@@ -83,8 +83,21 @@ impl<'a, 'r> Cells<'a, 'r> {
             .transpose()
     }
 
+    /// The next cell, a flag (0 or 1).
+    pub(crate) fn flag(&mut self, column: &'static str) -> Result<bool, StorageError> {
+        self.next(column)
+    }
+
+    /// The next cell, nullable text.
+    pub(crate) fn optional_text(
+        &mut self,
+        column: &'static str,
+    ) -> Result<Option<String>, StorageError> {
+        self.next(column)
+    }
+
     /// The next cell, a user id.
-    fn user_id(&mut self, column: &'static str) -> Result<UserId, StorageError> {
+    pub(crate) fn user_id(&mut self, column: &'static str) -> Result<UserId, StorageError> {
         let text: String = self.next(column)?;
         UserId::parse(&text).ok_or_else(|| corrupt(column, format!("{text:?} is not a UUID")))
     }

@@ -8,6 +8,7 @@ mod files;
 mod groups;
 mod health;
 mod migrations;
+mod pending;
 mod second_factors;
 mod sessions;
 mod skeletons;

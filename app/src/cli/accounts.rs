@@ -142,8 +142,9 @@ pub(super) async fn sessions(settings: &Settings, command: SessionsCommand) -> E
                     .await
                     .map_err(|error| error.to_string())?;
                 Ok(format!(
-                    "deleted {} expired sessions and {} stale failure counts",
-                    purged.sessions, purged.failure_counts
+                    "deleted {} expired sessions and {} stale failure counts, and {} sign-ins \
+                     left unfinished",
+                    purged.sessions, purged.failure_counts, purged.pending_sign_ins
                 ))
             }
         }

@@ -24,6 +24,8 @@ pub struct Purged {
     pub sessions: u64,
     /// Stale failure counts.
     pub failure_counts: u64,
+    /// Sign-ins left halfway past their five minutes.
+    pub pending_sign_ins: u64,
 }
 
 /// What the operator may do to any account.
@@ -163,9 +165,11 @@ impl Operators {
         let sessions = core.ports.sessions.delete_expired_sessions(now).await?;
         let before = now - core.policies.throttle.forget_unknown_after;
         let failure_counts = core.ports.attempts.delete_stale_attempts(before).await?;
+        let pending_sign_ins = core.ports.pending.delete_expired_pending(now).await?;
         Ok(Purged {
             sessions,
             failure_counts,
+            pending_sign_ins,
         })
     }
 }

@@ -47,6 +47,7 @@ pub(super) struct Fixture {
     pub(super) groups: MockGroupRepository,
     pub(super) attempts: Arc<FakeAttempts>,
     pub(super) second_factors: Arc<second_factors::FakeSecondFactors>,
+    pub(super) pending: Arc<second_factors::FakePending>,
     pub(super) hasher: MockPasswordHasher,
 }
 
@@ -65,6 +66,7 @@ impl Fixture {
             groups: MockGroupRepository::new(),
             attempts: Arc::new(FakeAttempts::default()),
             second_factors: Arc::new(second_factors::FakeSecondFactors::default()),
+            pending: Arc::new(second_factors::FakePending::default()),
             hasher,
         }
     }
@@ -95,6 +97,7 @@ impl Fixture {
             groups: Arc::new(self.groups),
             attempts: self.attempts.clone(),
             second_factors: self.second_factors.clone(),
+            pending: self.pending.clone(),
             sealer: Arc::new(second_factors::TestSealer),
             hasher: Arc::new(self.hasher),
             clock: Arc::new(clock),

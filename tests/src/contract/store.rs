@@ -4,8 +4,8 @@
 use std::{any::Any, fmt, future::Future, pin::Pin, sync::Arc};
 
 use latch_domain::{
-    GroupRepository, SecondFactorRepository, SessionRepository, SignInAttemptRepository,
-    StoreHealth, User, UserRepository,
+    GroupRepository, PendingSignInRepository, SecondFactorRepository, SessionRepository,
+    SignInAttemptRepository, StoreHealth, User, UserRepository,
 };
 
 /// Makes a stored account look as if an older version had stored it, before
@@ -23,6 +23,8 @@ pub struct StoreUnderTest {
     pub groups: Arc<dyn GroupRepository>,
     /// The same store's second factors.
     pub second_factors: Arc<dyn SecondFactorRepository>,
+    /// The same store's sign-ins halfway.
+    pub pending: Arc<dyn PendingSignInRepository>,
     /// The same store's failed sign-in counters.
     pub attempts: Arc<dyn SignInAttemptRepository>,
     /// The same store's health check.
@@ -38,13 +40,14 @@ pub struct StoreUnderTest {
 }
 
 impl StoreUnderTest {
-    /// Wraps a store that implements all six ports.
+    /// Wraps a store that implements all seven ports.
     pub fn new<S>(store: S) -> Self
     where
         S: UserRepository
             + SessionRepository
             + GroupRepository
             + SecondFactorRepository
+            + PendingSignInRepository
             + SignInAttemptRepository
             + StoreHealth
             + 'static,
@@ -55,6 +58,7 @@ impl StoreUnderTest {
             sessions: store.clone(),
             groups: store.clone(),
             second_factors: store.clone(),
+            pending: store.clone(),
             attempts: store.clone(),
             health: store,
             forget_skeleton: None,

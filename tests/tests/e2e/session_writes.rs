@@ -213,6 +213,10 @@ impl TokenSource for SequentialTokens {
     fn recovery_code(&self) -> [u8; latch_domain::second_factor::RECOVERY_CODE_LEN] {
         [203; 10]
     }
+
+    fn pending_token(&self) -> latch_domain::PendingToken {
+        latch_domain::PendingToken::from_random_bytes([204; 32])
+    }
 }
 
 /// The web application over a counting store, with the cheapest Argon2id
@@ -245,6 +249,7 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
         groups: Arc::new(store.inner.clone()),
         attempts: shared,
         second_factors: Arc::new(store.inner.clone()),
+        pending: Arc::new(store.inner.clone()),
         sealer: Arc::new(AeadSealer::new(&[7; 32])),
         hasher: Arc::new(hasher),
         clock: Arc::new(clock.clone()),

@@ -159,9 +159,9 @@ mod tests {
     use latch_domain::{
         Authenticator, NoEvents, PasswordHash, Policies, Ports, SessionToken,
         ports::{
-            MockClock, MockGroupRepository, MockPasswordHasher, MockSecondFactorRepository,
-            MockSecretSealer, MockSessionRepository, MockSignInAttemptRepository, MockStoreHealth,
-            MockTokenSource, MockUserRepository,
+            MockClock, MockGroupRepository, MockPasswordHasher, MockPendingSignInRepository,
+            MockSecondFactorRepository, MockSecretSealer, MockSessionRepository,
+            MockSignInAttemptRepository, MockStoreHealth, MockTokenSource, MockUserRepository,
         },
     };
     use poem::{
@@ -197,6 +197,7 @@ mod tests {
             sessions: Arc::new(MockSessionRepository::new()),
             groups: Arc::new(MockGroupRepository::new()),
             second_factors: Arc::new(MockSecondFactorRepository::new()),
+            pending: Arc::new(MockPendingSignInRepository::new()),
             sealer: Arc::new(MockSecretSealer::new()),
             attempts: Arc::new(MockSignInAttemptRepository::new()),
             hasher: Arc::new(hasher),

@@ -9,9 +9,9 @@ use latch_domain::{
     Authenticator, HasherError, NoEvents, PasswordHash, Policies, Ports, Session, SessionToken,
     StorageError, User, UserId, Username,
     ports::{
-        MockClock, MockGroupRepository, MockPasswordHasher, MockSecondFactorRepository,
-        MockSecretSealer, MockSessionRepository, MockSignInAttemptRepository, MockStoreHealth,
-        MockTokenSource, MockUserRepository,
+        MockClock, MockGroupRepository, MockPasswordHasher, MockPendingSignInRepository,
+        MockSecondFactorRepository, MockSecretSealer, MockSessionRepository,
+        MockSignInAttemptRepository, MockStoreHealth, MockTokenSource, MockUserRepository,
     },
 };
 use mockall::predicate::eq;
@@ -220,6 +220,7 @@ impl Mocks {
             sessions: Arc::new(self.sessions),
             groups: Arc::new(MockGroupRepository::new()),
             second_factors: Arc::new(MockSecondFactorRepository::new()),
+            pending: Arc::new(MockPendingSignInRepository::new()),
             sealer: Arc::new(MockSecretSealer::new()),
             attempts: Arc::new(self.attempts),
             hasher: Arc::new(self.hasher),

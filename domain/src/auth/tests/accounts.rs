@@ -326,7 +326,8 @@ async fn unlocking_clears_the_failures_of_the_normalised_username() {
 }
 
 #[tokio::test]
-async fn purging_deletes_expired_sessions_and_stale_failure_counts_and_reports_store_failures() {
+async fn purging_deletes_expired_sessions_stale_failure_counts_and_unfinished_sign_ins_and_reports_store_failures()
+ {
     let mut fx = Fixture::new();
     fx.sessions
         .expect_delete_expired_sessions()
@@ -340,12 +341,26 @@ async fn purging_deletes_expired_sessions_and_stale_failure_counts_and_reports_s
     fx.attempts
         .set_for("ghost", 3, NOW - Duration::DAY - Duration::SECOND);
     fx.attempts.set_for("recent", 3, NOW - Duration::MINUTE);
+    // A sign-in halfway that ended now goes; one with a second left stays.
+    for (byte, expires_at) in [(1, NOW), (2, NOW + Duration::SECOND)] {
+        let pending = crate::second_factor::PendingSignIn {
+            id: crate::second_factor::PendingId::from_bytes([byte; 32]),
+            user_id: alice().id,
+            credential_version: 2,
+            remember: false,
+            return_to: None,
+            created_at: expires_at - Duration::minutes(5),
+            expires_at,
+        };
+        fx.pending.insert_pending(&pending).await.unwrap();
+    }
     let auth = fx.build().await;
     assert_eq!(
         auth.auth.operators().purge_expired().await.unwrap(),
         Purged {
             sessions: 4,
-            failure_counts: 1
+            failure_counts: 1,
+            pending_sign_ins: 1,
         }
     );
     assert_eq!(auth.attempts.of("ghost"), None);

@@ -13,8 +13,11 @@ use zeroize::Zeroizing;
 use super::*;
 use crate::{
     auth::tests::{Fixture, NOW, origin, signed_in_alice},
-    ports::SecondFactorRepository,
-    second_factor::{RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep, TotpSecret},
+    ports::{PendingSignInRepository, SecondFactorRepository},
+    second_factor::{
+        PendingId, PendingSignIn, RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep,
+        TotpSecret,
+    },
 };
 
 /// The key the tests' token source hands out for every new app.
@@ -162,6 +165,33 @@ impl SecondFactorRepository for FakeSecondFactors {
     async fn recovery_codes_left(&self, user: UserId) -> Result<u32, StorageError> {
         let state = self.0.lock().unwrap();
         Ok(state.codes.get(&user).map_or(0, |codes| codes.len() as u32))
+    }
+}
+
+/// Sign-ins halfway in memory.
+#[derive(Default)]
+pub(crate) struct FakePending(Mutex<HashMap<PendingId, PendingSignIn>>);
+
+#[async_trait]
+impl PendingSignInRepository for FakePending {
+    async fn insert_pending(&self, pending: &PendingSignIn) -> Result<(), StorageError> {
+        self.0.lock().unwrap().insert(pending.id, pending.clone());
+        Ok(())
+    }
+
+    async fn pending(&self, id: &PendingId) -> Result<Option<PendingSignIn>, StorageError> {
+        Ok(self.0.lock().unwrap().get(id).cloned())
+    }
+
+    async fn take_pending(&self, id: &PendingId) -> Result<bool, StorageError> {
+        Ok(self.0.lock().unwrap().remove(id).is_some())
+    }
+
+    async fn delete_expired_pending(&self, now: OffsetDateTime) -> Result<u64, StorageError> {
+        let mut pending = self.0.lock().unwrap();
+        let before = pending.len();
+        pending.retain(|_, pending| pending.is_live_at(now));
+        Ok((before - pending.len()) as u64)
     }
 }
 

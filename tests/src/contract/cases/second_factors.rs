@@ -4,13 +4,16 @@
 
 use std::{io::Write, sync::Arc};
 
-use latch_domain::{RecoveryCode, RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep, User};
+use latch_domain::{
+    PendingId, PendingSignIn, RecoveryCode, RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep,
+    User,
+};
 use time::Duration;
 use tokio::sync::Barrier;
 
 use crate::contract::{
     Gap, StoreUnderTest,
-    fixtures::{LATER, fresh_user_id, session, user},
+    fixtures::{LATER, fresh_session_id, fresh_user_id, session, user},
 };
 
 /// How many requests race in the concurrent cases.
@@ -366,4 +369,107 @@ pub async fn deleting_an_account_deletes_its_second_factors(store: StoreUnderTes
     assert_eq!(factors.recovery_codes_left(alice.id).await.unwrap(), 0);
     assert!(factors.totp(bob.id).await.unwrap().is_some());
     assert_eq!(factors.recovery_codes_left(bob.id).await.unwrap(), 2);
+}
+
+fn pending_of(user: &User, expires_at: time::OffsetDateTime) -> PendingSignIn {
+    PendingSignIn {
+        id: fresh_pending_id(),
+        user_id: user.id,
+        credential_version: 3,
+        remember: true,
+        return_to: Some("https://app.example.com/report?q=1".to_owned()),
+        created_at: LATER,
+        expires_at,
+    }
+}
+
+fn fresh_pending_id() -> PendingId {
+    PendingId::from_bytes(*fresh_session_id().as_bytes())
+}
+
+/// Every field comes back as stored; an unknown id is `None`; taking one
+/// deletes it, once.
+pub async fn a_pending_sign_in_round_trips_and_is_taken_once(store: StoreUnderTest) {
+    let alice = stored(&store, "alice").await;
+    let mut plain = pending_of(&alice, LATER + Duration::minutes(5));
+    plain.return_to = None;
+    plain.remember = false;
+    let full = pending_of(&alice, LATER + Duration::minutes(5));
+    for pending in [&plain, &full] {
+        store.pending.insert_pending(pending).await.unwrap();
+    }
+    for pending in [&plain, &full] {
+        assert_eq!(
+            store.pending.pending(&pending.id).await.unwrap().as_ref(),
+            Some(pending)
+        );
+    }
+    assert_eq!(
+        store.pending.pending(&fresh_pending_id()).await.unwrap(),
+        None
+    );
+    assert!(store.pending.take_pending(&full.id).await.unwrap());
+    assert!(!store.pending.take_pending(&full.id).await.unwrap());
+    assert_eq!(store.pending.pending(&full.id).await.unwrap(), None);
+    assert_eq!(
+        store.pending.pending(&plain.id).await.unwrap(),
+        Some(plain),
+        "the other is kept"
+    );
+}
+
+/// Many requests completing one sign-in at once: exactly one takes it.
+pub async fn of_concurrent_takes_of_one_pending_sign_in_exactly_one_lands(store: StoreUnderTest) {
+    let alice = stored(&store, "alice").await;
+    let pending = pending_of(&alice, LATER + Duration::minutes(5));
+    store.pending.insert_pending(&pending).await.unwrap();
+    let barrier = Arc::new(Barrier::new(RACERS));
+    let racers: Vec<_> = (0..RACERS)
+        .map(|_| {
+            let (repository, barrier) = (Arc::clone(&store.pending), Arc::clone(&barrier));
+            let id = pending.id;
+            tokio::spawn(async move {
+                barrier.wait().await;
+                repository.take_pending(&id).await.unwrap()
+            })
+        })
+        .collect();
+    let mut landed = 0;
+    for racer in racers {
+        landed += usize::from(racer.await.unwrap());
+    }
+    // A delete is atomic even where conditional updates are not.
+    assert_eq!(landed, 1);
+}
+
+/// The purge deletes those ended by `now` (`expires_at <= now`) and keeps
+/// the live ones.
+pub async fn expired_pending_sign_ins_are_purged_and_live_ones_kept(store: StoreUnderTest) {
+    let alice = stored(&store, "alice").await;
+    let ended = pending_of(&alice, LATER - Duration::SECOND);
+    let ending_now = pending_of(&alice, LATER);
+    let live = pending_of(&alice, LATER + Duration::SECOND);
+    for pending in [&ended, &ending_now, &live] {
+        store.pending.insert_pending(pending).await.unwrap();
+    }
+    assert_eq!(
+        store.pending.delete_expired_pending(LATER).await.unwrap(),
+        2
+    );
+    assert_eq!(store.pending.pending(&ended.id).await.unwrap(), None);
+    assert_eq!(store.pending.pending(&ending_now.id).await.unwrap(), None);
+    assert_eq!(store.pending.pending(&live.id).await.unwrap(), Some(live));
+}
+
+/// Deleting an account deletes its sign-ins halfway, and no other's.
+pub async fn deleting_an_account_deletes_its_pending_sign_ins(store: StoreUnderTest) {
+    let alice = stored(&store, "alice").await;
+    let bob = stored(&store, "bob").await;
+    let alices = pending_of(&alice, LATER + Duration::minutes(5));
+    let bobs = pending_of(&bob, LATER + Duration::minutes(5));
+    store.pending.insert_pending(&alices).await.unwrap();
+    store.pending.insert_pending(&bobs).await.unwrap();
+    assert!(store.users.delete_user(alice.id).await.unwrap());
+    assert_eq!(store.pending.pending(&alices.id).await.unwrap(), None);
+    assert_eq!(store.pending.pending(&bobs.id).await.unwrap(), Some(bobs));
 }
