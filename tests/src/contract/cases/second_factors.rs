@@ -31,6 +31,27 @@ fn code(tag: u8) -> RecoveryCodeDigest {
     RecoveryCode::from_random_bytes([tag; 10]).digest()
 }
 
+/// Starts [`RACERS`] tasks that each call `attempt` on `port` at the same
+/// moment (after one barrier), and hands back their handles.
+fn race<P, F, Fut>(port: &Arc<P>, attempt: F) -> Vec<tokio::task::JoinHandle<bool>>
+where
+    P: ?Sized + Send + Sync + 'static,
+    F: Fn(Arc<P>) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(RACERS));
+    (0..RACERS)
+        .map(|_| {
+            let (port, barrier, attempt) =
+                (Arc::clone(port), Arc::clone(&barrier), attempt.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                attempt(port).await
+            })
+        })
+        .collect()
+}
+
 /// Waits for `racers` and checks that exactly one of them changed the
 /// store, or, on a server known to lack that guarantee, says so and checks
 /// that at least one did.
@@ -238,16 +259,9 @@ pub async fn of_concurrent_acceptances_of_one_step_exactly_one_lands(store: Stor
             .await
             .unwrap()
     );
-    let barrier = Arc::new(Barrier::new(RACERS));
-    let racers: Vec<_> = (0..RACERS)
-        .map(|_| {
-            let (factors, barrier) = (Arc::clone(factors), Arc::clone(&barrier));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                factors.accept_totp_step(alice.id, step(101)).await.unwrap()
-            })
-        })
-        .collect();
+    let racers = race(factors, move |factors| async move {
+        factors.accept_totp_step(alice.id, step(101)).await.unwrap()
+    });
     assert_exactly_one_landed(&store, racers).await;
 }
 
@@ -327,16 +341,9 @@ pub async fn of_concurrent_spends_of_one_recovery_code_exactly_one_lands(store: 
         .replace_recovery_codes(alice.id, &[code(1), code(2)])
         .await
         .unwrap();
-    let barrier = Arc::new(Barrier::new(RACERS));
-    let racers: Vec<_> = (0..RACERS)
-        .map(|_| {
-            let (factors, barrier) = (Arc::clone(factors), Arc::clone(&barrier));
-            tokio::spawn(async move {
-                barrier.wait().await;
-                factors.use_recovery_code(alice.id, &code(1)).await.unwrap()
-            })
-        })
-        .collect();
+    let racers = race(factors, move |factors| async move {
+        factors.use_recovery_code(alice.id, &code(1)).await.unwrap()
+    });
     assert_exactly_one_landed(&store, racers).await;
     assert_eq!(factors.recovery_codes_left(alice.id).await.unwrap(), 1);
 }
@@ -423,17 +430,10 @@ pub async fn of_concurrent_takes_of_one_pending_sign_in_exactly_one_lands(store:
     let alice = stored(&store, "alice").await;
     let pending = pending_of(&alice, LATER + Duration::minutes(5));
     store.pending.insert_pending(&pending).await.unwrap();
-    let barrier = Arc::new(Barrier::new(RACERS));
-    let racers: Vec<_> = (0..RACERS)
-        .map(|_| {
-            let (repository, barrier) = (Arc::clone(&store.pending), Arc::clone(&barrier));
-            let id = pending.id;
-            tokio::spawn(async move {
-                barrier.wait().await;
-                repository.take_pending(&id).await.unwrap()
-            })
-        })
-        .collect();
+    let id = pending.id;
+    let racers = race(&store.pending, move |repository| async move {
+        repository.take_pending(&id).await.unwrap()
+    });
     let mut landed = 0;
     for racer in racers {
         landed += usize::from(racer.await.unwrap());
