@@ -492,7 +492,7 @@ impl Core {
         &self,
         user: &User,
         origin: &Origin,
-        session: Option<&crate::session::SessionId>,
+        session: &crate::session::SessionId,
     ) -> Result<Vec<RecoveryCode>, StorageError> {
         let codes: Vec<RecoveryCode> = (0..RECOVERY_CODES_PER_SET)
             .map(|_| RecoveryCode::from_random_bytes(self.ports.tokens.recovery_code()))
@@ -502,12 +502,11 @@ impl Core {
             .second_factors
             .replace_recovery_codes(user.id, &digests)
             .await?;
-        let mut event =
-            AuthEvent::new(EventKind::RecoveryCodesReplaced, origin).user(user.username.key());
-        if let Some(session) = session {
-            event = event.session(session);
-        }
-        self.emit(event);
+        self.emit(
+            AuthEvent::new(EventKind::RecoveryCodesReplaced, origin)
+                .user(user.username.key())
+                .session(session),
+        );
         Ok(codes)
     }
 

@@ -12,7 +12,7 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior, params};
 use crate::{
     columns::Cells,
     error::storage,
-    statements::{all_rows, execute, first_row},
+    statements::{account_exists, all_rows, execute, exists},
     store::SqliteStore,
 };
 
@@ -23,11 +23,6 @@ fn is_name_clash(error: &rusqlite::Error) -> bool {
         rusqlite::Error::SqliteFailure(failure, Some(message))
             if failure.code == ErrorCode::ConstraintViolation && message.contains("groups.name")
     )
-}
-
-/// Whether a row of `table` has `key` as `column` (a primary key).
-fn exists(connection: &Connection, sql: &'static str, key: &str) -> Result<bool, StorageError> {
-    first_row(connection, sql, [key], |_| Ok(())).map(|found| found.is_some())
 }
 
 /// In one write transaction: checks that the group and the account exist,
@@ -45,7 +40,7 @@ fn change_membership(
     if !exists(&transaction, "SELECT 1 FROM groups WHERE name = ?", name)? {
         return Ok(Err(MembershipError::NoSuchGroup));
     }
-    if !exists(&transaction, "SELECT 1 FROM users WHERE id = ?", user)? {
+    if !account_exists(&transaction, user)? {
         return Ok(Err(MembershipError::NoSuchUser));
     }
     let changed = execute(&transaction, change, params![user, name])?;

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::{
     columns::{Cells, millis},
     error::storage,
-    statements::{execute, first_row},
+    statements::{account_exists, execute, first_row},
     store::SqliteStore,
 };
 
@@ -57,13 +57,7 @@ impl SecondFactorRepository for SqliteStore {
             let transaction = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(storage)?;
-            let account = first_row(
-                &transaction,
-                "SELECT 1 FROM users WHERE id = ?",
-                [&user],
-                |_| Ok(()),
-            )?;
-            if account.is_none() {
+            if !account_exists(&transaction, &user)? {
                 return Ok(false);
             }
             let changed = execute(
@@ -146,13 +140,7 @@ impl SecondFactorRepository for SqliteStore {
                 "DELETE FROM recovery_codes WHERE user_id = ?",
                 [&user],
             )?;
-            let account = first_row(
-                &transaction,
-                "SELECT 1 FROM users WHERE id = ?",
-                [&user],
-                |_| Ok(()),
-            )?;
-            if account.is_some() {
+            if account_exists(&transaction, &user)? {
                 for code in &codes {
                     execute(
                         &transaction,

@@ -19,6 +19,16 @@ pub(crate) fn first_row<T>(
     rows.next().map_err(storage)?.map(read).transpose()
 }
 
+/// Whether `sql`, a lookup of one `key`, finds a row.
+pub(crate) fn exists(connection: &Connection, sql: &str, key: &str) -> Result<bool, StorageError> {
+    first_row(connection, sql, [key], |_| Ok(())).map(|found| found.is_some())
+}
+
+/// Whether an account has the id `user` (hyphenated text).
+pub(crate) fn account_exists(connection: &Connection, user: &str) -> Result<bool, StorageError> {
+    exists(connection, "SELECT 1 FROM users WHERE id = ?", user)
+}
+
 /// Runs `sql` and reads every row it returns.
 pub(crate) fn all_rows<T>(
     connection: &Connection,

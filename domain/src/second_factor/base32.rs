@@ -47,6 +47,17 @@ pub(super) fn decode_crockford<const N: usize>(text: &str) -> Option<[u8; N]> {
     (written == N && buffer == 0).then_some(bytes)
 }
 
+/// `text` (ASCII) in groups of four characters joined by `separator`, for
+/// people to read and type.
+pub(super) fn in_groups_of_four(text: &str, separator: &str) -> String {
+    let groups: Vec<&str> = text
+        .as_bytes()
+        .chunks(4)
+        .map(|group| std::str::from_utf8(group).unwrap_or_default())
+        .collect();
+    groups.join(separator)
+}
+
 fn encode_with(bytes: &[u8], alphabet: &[u8; 32]) -> String {
     let mut text = String::with_capacity((bytes.len() * 8).div_ceil(5));
     let mut buffer = 0_u32;

@@ -43,13 +43,7 @@ impl RecoveryCode {
 
     /// The text shown to its owner: four groups of four.
     pub fn display_text(&self) -> String {
-        let text = base32::encode_crockford(self.0.as_slice());
-        let groups: Vec<&str> = text
-            .as_bytes()
-            .chunks(4)
-            .map(|group| std::str::from_utf8(group).unwrap_or_default())
-            .collect();
-        groups.join("-")
+        base32::in_groups_of_four(&base32::encode_crockford(self.0.as_slice()), "-")
     }
 
     /// What a store keeps.

@@ -51,13 +51,7 @@ impl TotpSecret {
 
     /// The base32 key in groups of four, easier to type.
     pub fn to_grouped_base32(&self) -> String {
-        let text = self.to_base32();
-        let groups: Vec<&str> = text
-            .as_bytes()
-            .chunks(4)
-            .map(|group| std::str::from_utf8(group).unwrap_or_default())
-            .collect();
-        groups.join(" ")
+        base32::in_groups_of_four(&self.to_base32(), " ")
     }
 
     /// The `otpauth://` URI an app reads from a QR code (the Key Uri Format

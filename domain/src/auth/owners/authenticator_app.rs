@@ -164,7 +164,7 @@ impl AccountOwners {
             return Ok(None);
         }
         let codes = core
-            .replace_recovery_codes(user, origin, Some(&signed_in.session.id))
+            .replace_recovery_codes(user, origin, &signed_in.session.id)
             .await?;
         Ok(Some(codes))
     }
@@ -215,7 +215,7 @@ impl AccountOwners {
         }
         Ok(self
             .core
-            .replace_recovery_codes(&signed_in.user, origin, Some(&signed_in.session.id))
+            .replace_recovery_codes(&signed_in.user, origin, &signed_in.session.id)
             .await?)
     }
 }
