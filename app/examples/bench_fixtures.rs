@@ -206,6 +206,7 @@ fn live_session(settings: &Settings, user_id: UserId, now: OffsetDateTime) -> Se
         credential_version: 0,
         user_agent: Some("bench_fixtures".to_owned()),
         client_ip: Some("127.0.0.1".to_owned()),
+        proof: latch_domain::Proof::PASSWORD,
     }
 }
 

@@ -14,7 +14,9 @@ use latch_argon2::Argon2Hasher;
 use latch_domain::{
     Authenticator, Broadcast, Clock, Events, Operators, Policies, Ports, ThrottlePolicy,
 };
-use latch_http::{AuditLog, ConnectionLimits, Metrics, Services, TelemetrySettings, WebSettings};
+use latch_http::{
+    AuditLog, ConnectionLimits, Metrics, Services, TelemetrySettings, TotpSettings, WebSettings,
+};
 use poem::endpoint::BoxEndpoint;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
@@ -189,6 +191,10 @@ pub async fn start_with_clock(
             access: settings.access.clone(),
             portal_url: settings.portal_url.clone(),
             allowed_hosts: settings.allowed_hosts.clone(),
+            totp: TotpSettings {
+                issuer: settings.totp_issuer.clone(),
+                available: settings.secret_key.is_some(),
+            },
         },
     )?;
 

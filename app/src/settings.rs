@@ -68,6 +68,13 @@ struct RawSettings {
     rate_limit: RawRateLimit,
     forward_auth: RawForwardAuth,
     access: RawAccess,
+    second_factor: RawSecondFactor,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecondFactor {
+    totp_issuer: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -269,6 +276,8 @@ pub struct Settings {
     pub portal_url: Option<String>,
     /// Hosts of the apps behind forward auth, where a sign-in may return.
     pub allowed_hosts: Vec<String>,
+    /// The name authenticator apps show accounts under.
+    pub totp_issuer: String,
 }
 
 impl fmt::Debug for Settings {
@@ -296,6 +305,7 @@ impl fmt::Debug for Settings {
             access,
             portal_url,
             allowed_hosts,
+            totp_issuer,
         } = self;
         f.debug_struct("Settings")
             .field("listen", listen)
@@ -318,6 +328,7 @@ impl fmt::Debug for Settings {
             .field("metrics", metrics)
             .field("access", access)
             .field("portal_url", portal_url)
+            .field("totp_issuer", totp_issuer)
             .field("allowed_hosts", allowed_hosts)
             .finish()
     }
@@ -392,6 +403,12 @@ impl RawSettings {
         if secret_key.is_none() && self.server.secret_key_required {
             return Err(invalid(
                 "server.secret_key is required here: set LATCH__SERVER__SECRET_KEY to 64 hex digits (`openssl rand -hex 32`)",
+            ));
+        }
+        let totp_issuer = self.second_factor.totp_issuer.trim().to_owned();
+        if totp_issuer.is_empty() || totp_issuer.chars().count() > 64 || totp_issuer.contains(':') {
+            return Err(invalid(
+                "second_factor.totp_issuer must be 1 to 64 characters, without a colon",
             ));
         }
         if !(1024..=1024 * 1024).contains(&self.server.max_body_bytes) {
@@ -489,6 +506,7 @@ impl RawSettings {
             access,
             portal_url,
             allowed_hosts,
+            totp_issuer,
         })
     }
 }

@@ -22,12 +22,15 @@ use time::{Duration, OffsetDateTime};
 pub use self::{
     errors::{
         BeginTotpError, ChangePasswordError, ConfirmTotpError, DeleteAccountError, GroupError,
-        GroupMemberError, NewGroupError, NewRecoveryCodesError, OperatorError, RegisterError,
-        RegistrationErrors, SignInError,
+        GroupMemberError, NewGroupError, OperatorError, RegisterError, RegistrationErrors,
+        SecondFactorChangeError, SecondStepError, SignInError,
     },
     operators::{Operators, Purged},
     owners::{AccountOwners, SecondFactors, SessionInfo, TotpEnrolment, TotpState},
-    visitors::{Authorization, Credentials, ReturnTarget, SignIn, SignInOutcome, Visitors},
+    visitors::{
+        Authorization, Credentials, ReturnTarget, SecondStep, SecondStepMethod, SignIn,
+        SignInOutcome, SignedInFully, Visitors,
+    },
 };
 use crate::{
     device::DeviceToken,
@@ -41,7 +44,7 @@ use crate::{
     second_factor::{
         RECOVERY_CODES_PER_SET, RecoveryCode, SealedSecret, TOTP_SECRET_LEN, TotpSecret,
     },
-    session::{Session, SessionPolicy, SignInContext},
+    session::{Proof, Session, SessionPolicy, SignInContext},
     throttle::{Gate, ThrottleKey, ThrottlePolicy},
     user::User,
     username::{Username, UsernameError, UsernameKey, UsernameSkeleton},
@@ -532,12 +535,14 @@ impl Core {
             .collect()
     }
 
-    /// Issues a new session for an account whose password was just checked.
+    /// Issues a new session for an account whose password was just checked
+    /// (and whatever else `proof` says was).
     async fn issue_session(
         &self,
         verified: VerifiedUser,
         remember: bool,
         client: &SignInContext,
+        proof: Proof,
     ) -> Result<SignIn, StorageError> {
         let VerifiedUser(mut user) = verified;
         let now = self.now();
@@ -553,6 +558,7 @@ impl Core {
             credential_version: user.credential_version,
             user_agent: client.user_agent.clone(),
             client_ip: client.client_ip.clone(),
+            proof,
         };
         self.ports.sessions.insert_session(&session).await?;
         self.ports.users.record_sign_in(user.id, now).await?;

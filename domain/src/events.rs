@@ -88,6 +88,8 @@ pub enum PasswordCheck {
     ChangePassword,
     /// To delete the account.
     DeleteAccount,
+    /// To remove a second factor or make new recovery codes.
+    ChangeSecondFactors,
 }
 
 impl PasswordCheck {
@@ -96,6 +98,7 @@ impl PasswordCheck {
         match self {
             Self::ChangePassword => "change_password",
             Self::DeleteAccount => "delete_account",
+            Self::ChangeSecondFactors => "change_second_factors",
         }
     }
 }
@@ -168,6 +171,13 @@ pub enum EventKind {
     },
     /// An account's recovery codes were replaced by a new set.
     RecoveryCodesReplaced,
+    /// A right password for an account with a second factor: the sign-in
+    /// waits for its second step.
+    SecondFactorRequired,
+    /// A sign-in's second step was refused: the code was wrong or spent.
+    SecondFactorFailed,
+    /// A recovery code was spent on a sign-in's second step.
+    RecoveryCodeUsed,
 }
 
 /// A kind of second factor.
@@ -212,6 +222,9 @@ impl EventKind {
             Self::SecondFactorAdded { .. } => "second_factor_added",
             Self::SecondFactorRemoved { .. } => "second_factor_removed",
             Self::RecoveryCodesReplaced => "recovery_codes_replaced",
+            Self::SecondFactorRequired => "second_factor_required",
+            Self::SecondFactorFailed => "second_factor_failed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 }

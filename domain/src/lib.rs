@@ -26,9 +26,10 @@ pub use access::{
 pub use auth::{
     AccountOwners, Authenticator, Authorization, BeginTotpError, ChangePasswordError,
     ConfirmTotpError, Credentials, DeleteAccountError, GroupError, GroupMemberError, NewGroupError,
-    NewRecoveryCodesError, OperatorError, Operators, Policies, Ports, Purged, RegisterError,
-    RegistrationErrors, ReturnTarget, SecondFactors, SessionInfo, SignIn, SignInError,
-    SignInOutcome, SignedIn, TotpEnrolment, TotpState, Visitors,
+    OperatorError, Operators, Policies, Ports, Purged, RegisterError, RegistrationErrors,
+    ReturnTarget, SecondFactorChangeError, SecondFactors, SecondStep, SecondStepError,
+    SecondStepMethod, SessionInfo, SignIn, SignInError, SignInOutcome, SignedIn, SignedInFully,
+    TotpEnrolment, TotpState, Visitors,
 };
 pub use device::DeviceToken;
 pub use events::{
@@ -47,7 +48,8 @@ pub use second_factor::{
     StoredTotp, TimeStep, TotpCode, TotpRejection, TotpSecret,
 };
 pub use session::{
-    MAX_USER_AGENT_CHARS, Session, SessionId, SessionPolicy, SessionToken, SignInContext,
+    MAX_USER_AGENT_CHARS, Proof, ProofMethod, Session, SessionId, SessionPolicy, SessionToken,
+    SignInContext,
 };
 pub use throttle::{FailedAttempts, Gate, ThrottleKey, ThrottlePolicy};
 pub use user::{User, UserId};

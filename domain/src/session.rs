@@ -148,6 +148,8 @@ pub struct Session {
     pub user_agent: Option<String>,
     /// The client's IP address at sign-in, as text.
     pub client_ip: Option<String>,
+    /// How its owner proved who they are at sign-in.
+    pub proof: Proof,
 }
 
 impl Session {
@@ -156,6 +158,94 @@ impl Session {
     /// timeout.)
     pub fn is_live_at(&self, now: OffsetDateTime) -> bool {
         now < self.expires_at
+    }
+}
+
+/// A way of proving who one is, by its name in RFC 8176 (Authentication
+/// Method Reference values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofMethod {
+    /// A password (`pwd`).
+    Password,
+    /// A one-time code: an authenticator app's, or a recovery code (`otp`).
+    OneTimeCode,
+}
+
+impl ProofMethod {
+    /// Every method, in the order they are listed.
+    const ALL: [Self; 2] = [Self::Password, Self::OneTimeCode];
+
+    /// Its RFC 8176 name.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Self::Password => "pwd",
+            Self::OneTimeCode => "otp",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            Self::Password => 1,
+            Self::OneTimeCode => 2,
+        }
+    }
+}
+
+/// How a session's owner proved who they are when it was issued: a set of
+/// [`ProofMethod`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Proof(u8);
+
+impl Proof {
+    /// A password alone.
+    pub const PASSWORD: Self = Self(1);
+
+    /// This proof and `method`.
+    pub fn with(self, method: ProofMethod) -> Self {
+        Self(self.0 | method.bit())
+    }
+
+    /// Whether `method` was part of it.
+    pub fn contains(self, method: ProofMethod) -> bool {
+        self.0 & method.bit() != 0
+    }
+
+    /// Its methods, in a fixed order.
+    pub fn methods(self) -> impl Iterator<Item = ProofMethod> {
+        ProofMethod::ALL
+            .into_iter()
+            .filter(move |method| self.contains(*method))
+    }
+
+    /// Whether it took more than one method.
+    pub fn is_multi_factor(self) -> bool {
+        self.methods().count() > 1
+    }
+
+    /// Its RFC 8176 names, with `mfa` after them when it took more than one
+    /// method: what `amr` claims say.
+    pub fn amr(self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.methods().map(ProofMethod::amr).collect();
+        if self.is_multi_factor() {
+            names.push("mfa");
+        }
+        names
+    }
+
+    /// The proof named by method names as a store keeps them ([`amr`]'s
+    /// names; `mfa`, and names this version does not know, add nothing).
+    ///
+    /// [`amr`]: Self::amr
+    pub fn from_amr<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        names.into_iter().fold(Self::default(), |proof, name| {
+            match ProofMethod::ALL
+                .into_iter()
+                .find(|method| method.amr() == name)
+            {
+                Some(method) => proof.with(method),
+                None => proof,
+            }
+        })
     }
 }
 
@@ -226,6 +316,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_proof_is_named_as_rfc_8176_names_it_and_reads_back() {
+        assert_eq!(Proof::PASSWORD.amr(), ["pwd"]);
+        let two = Proof::PASSWORD.with(ProofMethod::OneTimeCode);
+        assert!(two.is_multi_factor());
+        assert_eq!(two.amr(), ["pwd", "otp", "mfa"]);
+        assert_eq!(Proof::from_amr(two.amr()), two);
+        assert_eq!(Proof::from_amr(["otp", "pwd"]), two);
+        assert_eq!(
+            Proof::from_amr(["pwd", "something-newer"]),
+            Proof::PASSWORD,
+            "an unknown name adds nothing"
+        );
+        assert!(!Proof::PASSWORD.is_multi_factor());
+    }
+
+    #[test]
     fn tokens_round_trip_through_their_text_form() {
         let token = SessionToken::from_random_bytes([7; 32]);
         let text = token.encode();
@@ -272,6 +378,7 @@ mod tests {
             credential_version: 0,
             user_agent: None,
             client_ip: None,
+            proof: Proof::PASSWORD,
         }
     }
 

@@ -4,7 +4,8 @@
 //! suite that [`contract_suite!`] instantiates for a backend. [`server`]
 //! starts the real application on a free port, optionally on a
 //! [`clock::ManualClock`] the test moves forward; [`browser`] drives it
-//! over HTTP as a browser would, [`api`] as a JSON client would, and
+//! over HTTP as a browser would, [`api`] as a JSON client would (with
+//! [`authenticator`] as the phone's app for second factors), and
 //! [`chrome`] drives it in a real headless Chromium through [`webdriver`].
 //! [`mongo`] gives each MongoDB test a database of its own on the server
 //! named by `MONGODB_URI`, and [`proxy`] makes that server unreachable and
@@ -15,6 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod api;
+pub mod authenticator;
 pub mod browser;
 pub mod chrome;
 pub mod clock;

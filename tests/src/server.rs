@@ -8,6 +8,10 @@ use latch::{RunningServer, Settings};
 use latch_domain::{Clock, Operators};
 use tempfile::TempDir;
 
+/// The `server.secret_key` test servers run under, unless overridden.
+pub const TEST_SECRET_KEY: &str =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
 /// A running server and the directory holding its data.
 pub struct TestServer {
     base_url: String,
@@ -45,6 +49,8 @@ impl TestServer {
                 "LATCH__STORAGE__SQLITE__PATH".into(),
                 database.display().to_string(),
             ),
+            // A fixed key, as production has one: authenticator apps need it.
+            ("LATCH__SERVER__SECRET_KEY".into(), TEST_SECRET_KEY.into()),
         ]);
         for (key, value) in overrides {
             vars.insert((*key).to_owned(), (*value).to_owned());

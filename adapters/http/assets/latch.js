@@ -22,3 +22,12 @@ document.querySelectorAll("input[data-reveals]").forEach(function (box) {
     });
   }
 });
+
+// "Print": a button (hidden until this script runs) that prints the page,
+// for recovery codes.
+document.querySelectorAll("button[data-print]").forEach(function (button) {
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    window.print();
+  });
+});

@@ -104,6 +104,19 @@ pub struct WebSettings {
     pub portal_url: Option<String>,
     /// Hosts of the apps behind forward auth, where a sign-in may return to.
     pub allowed_hosts: Vec<String>,
+    /// Authenticator apps.
+    pub totp: TotpSettings,
+}
+
+/// How authenticator apps are offered.
+#[derive(Debug, Clone)]
+pub struct TotpSettings {
+    /// The name apps show the account under (`auth.totp_issuer`).
+    pub issuer: String,
+    /// Whether they may be set up: only under a configured
+    /// `server.secret_key`, since keys sealed under a random one would not
+    /// open after a restart.
+    pub available: bool,
 }
 
 /// Everything a handler may need, shared by all requests.
@@ -116,6 +129,7 @@ pub(crate) struct AppState {
     pub(crate) access: AccessRules,
     pub(crate) portal: Portal,
     pub(crate) return_targets: ReturnTargets,
+    pub(crate) totp: TotpSettings,
 }
 
 /// Builds the whole web application as one Poem endpoint: the pages, the
@@ -143,6 +157,7 @@ pub fn endpoint(
         access: settings.access,
         portal: Portal::new(settings.portal_url),
         return_targets,
+        totp: settings.totp,
     });
     let secure = settings.cookie_secure;
     let max_body = settings.max_body_bytes;

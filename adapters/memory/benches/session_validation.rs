@@ -134,6 +134,7 @@ fn visitors(runtime: &Runtime, sessions: u64) -> Visitors {
                 credential_version: 0,
                 user_agent: Some("criterion".to_owned()),
                 client_ip: Some("127.0.0.1".to_owned()),
+                proof: latch_domain::Proof::PASSWORD,
             };
             store.insert_session(&session).await.expect("a new session");
         }

@@ -2,8 +2,9 @@
 //! and nowhere else.
 
 use latch_domain::{
-    FailedAttempts, GroupName, PasswordHash, PendingId, PendingSignIn, SealedSecret, Session,
-    SessionId, StorageError, StoredTotp, TimeStep, User, UserId, Username, group::sorted_groups,
+    FailedAttempts, GroupName, PasswordHash, PendingId, PendingSignIn, Proof, ProofMethod,
+    SealedSecret, Session, SessionId, StorageError, StoredTotp, TimeStep, User, UserId, Username,
+    group::sorted_groups,
 };
 use mongodb::bson::{Binary, Bson, DateTime, Document, doc, spec::BinarySubtype};
 use time::OffsetDateTime;
@@ -52,6 +53,8 @@ pub(crate) mod field {
     pub(crate) const AUTHENTICATED_AT: &str = "authenticated_at";
     /// When a session was last used.
     pub(crate) const LAST_SEEN_AT: &str = "last_seen_at";
+    /// How a session's owner proved who they are: RFC 8176 method names.
+    pub(crate) const PROOF: &str = "proof";
     /// Whether a session is remembered.
     pub(crate) const REMEMBER: &str = "remember";
     /// Whether an account is disabled; absent means not (older documents).
@@ -156,6 +159,7 @@ pub(crate) fn session_document(session: &Session) -> Result<Document, StorageErr
         field::EXPIRES_AT: date(session.expires_at)?,
         field::REMEMBER: session.remember,
         field::CREDENTIAL_VERSION: i64::from(session.credential_version),
+        field::PROOF: session.proof.methods().map(ProofMethod::amr).collect::<Vec<_>>(),
     };
     if let Some(agent) = &session.user_agent {
         document.insert(field::USER_AGENT, agent.as_str());
@@ -207,6 +211,7 @@ pub(crate) fn session_from(document: &Document) -> Result<Session, StorageError>
         credential_version: fields.count(field::CREDENTIAL_VERSION)?,
         user_agent: fields.optional_string(field::USER_AGENT)?,
         client_ip: fields.optional_string(field::CLIENT_IP)?,
+        proof: fields.proof(field::PROOF)?,
     })
 }
 
@@ -424,10 +429,11 @@ impl<'a> Fields<'a> {
     }
 
     /// An array of group names, sorted and each once; absent means none.
-    fn groups(&self, field: &'static str) -> Result<Vec<GroupName>, StorageError> {
-        let names = match self.document.get(field) {
-            None | Some(Bson::Null) => return Ok(Vec::new()),
-            Some(Bson::Array(names)) => names,
+    /// An array of strings; `None` when the field is absent.
+    fn optional_strings(&self, field: &'static str) -> Result<Option<Vec<String>>, StorageError> {
+        let items = match self.document.get(field) {
+            None | Some(Bson::Null) => return Ok(None),
+            Some(Bson::Array(items)) => items,
             Some(other) => {
                 return Err(self.corrupt(
                     field,
@@ -435,17 +441,33 @@ impl<'a> Fields<'a> {
                 ));
             }
         };
-        let names = names
+        items
             .iter()
-            .map(|name| match name {
-                Bson::String(name) => Ok(GroupName::from_stored(name.clone())),
+            .map(|item| match item {
+                Bson::String(item) => Ok(item.clone()),
                 other => Err(self.corrupt(
                     field,
                     format!("holds a {:?}, not a string", other.element_type()),
                 )),
             })
-            .collect::<Result<_, _>>()?;
-        Ok(sorted_groups(names))
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    fn groups(&self, field: &'static str) -> Result<Vec<GroupName>, StorageError> {
+        let names = self.optional_strings(field)?.unwrap_or_default();
+        Ok(sorted_groups(
+            names.into_iter().map(GroupName::from_stored).collect(),
+        ))
+    }
+
+    /// A session's proof: its RFC 8176 method names; a session stored
+    /// before second factors has none and was proved by a password.
+    fn proof(&self, field: &'static str) -> Result<Proof, StorageError> {
+        Ok(match self.optional_strings(field)? {
+            Some(names) => Proof::from_amr(names.iter().map(String::as_str)),
+            None => Proof::PASSWORD,
+        })
     }
 
     fn optional_time(&self, field: &'static str) -> Result<Option<OffsetDateTime>, StorageError> {

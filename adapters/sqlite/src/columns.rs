@@ -3,8 +3,8 @@
 //! 32 bytes), and which columns a query selects for each kind of row.
 
 use latch_domain::{
-    GroupName, PasswordHash, Session, SessionId, StorageError, User, UserId, Username,
-    group::sorted_groups,
+    GroupName, PasswordHash, Proof, ProofMethod, Session, SessionId, StorageError, User, UserId,
+    Username, group::sorted_groups,
 };
 use rusqlite::{Row, types::FromSql};
 use time::OffsetDateTime;
@@ -158,8 +158,19 @@ impl<'a, 'r> Cells<'a, 'r> {
             credential_version: self.count("session_credential_version")?,
             user_agent: self.next("user_agent")?,
             client_ip: self.next("client_ip")?,
+            proof: Proof::from_amr(self.next::<String>("proof")?.split(' ')),
         })
     }
+}
+
+/// A session's proof as the `proof` column keeps it: its RFC 8176 method
+/// names, separated by spaces.
+pub(crate) fn proof_text(proof: Proof) -> String {
+    proof
+        .methods()
+        .map(ProofMethod::amr)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// What joins an account's group names in one cell: a character no group
@@ -217,7 +228,9 @@ macro_rules! session_columns {
             $table,
             "user_agent, ",
             $table,
-            "client_ip"
+            "client_ip, ",
+            $table,
+            "proof"
         )
     };
 }

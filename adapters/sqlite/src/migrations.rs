@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_groups.sql"),
     include_str!("../migrations/0007_second_factors.sql"),
     include_str!("../migrations/0008_pending_sign_ins.sql"),
+    include_str!("../migrations/0009_session_proof.sql"),
 ];
 
 /// Brings the schema up to date; does nothing when it already is.

@@ -6,7 +6,7 @@ use rusqlite::params;
 use time::OffsetDateTime;
 
 use crate::{
-    columns::{Cells, millis, session_columns, user_columns},
+    columns::{Cells, millis, proof_text, session_columns, user_columns},
     statements::{all_rows, execute, first_row},
     store::SqliteStore,
 };
@@ -25,13 +25,14 @@ impl SessionRepository for SqliteStore {
             i64::from(session.credential_version),
             session.user_agent.clone(),
             session.client_ip.clone(),
+            proof_text(session.proof),
         );
         self.write(move |connection| {
             execute(
                 connection,
                 "INSERT INTO sessions (id, user_id, created_at, authenticated_at, last_seen_at, \
-                 expires_at, remember, credential_version, user_agent, client_ip) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 expires_at, remember, credential_version, user_agent, client_ip, proof) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
             .map(|_| ())

@@ -181,6 +181,7 @@ async fn deleting_an_account_deletes_its_sessions() {
         credential_version: 0,
         user_agent: None,
         client_ip: None,
+        proof: latch_domain::Proof::PASSWORD,
     };
     store.insert_session(&session).await.unwrap();
 
@@ -212,6 +213,7 @@ async fn a_session_of_an_unknown_account_is_refused() {
         credential_version: 0,
         user_agent: None,
         client_ip: None,
+        proof: latch_domain::Proof::PASSWORD,
     };
     assert!(store.insert_session(&orphan).await.is_err());
 }

@@ -64,6 +64,32 @@ pub enum SignInError {
     Hasher(#[from] HasherError),
 }
 
+/// Why a sign-in's second step failed. A code that is wrong, spent, or
+/// not a code at all is one variant.
+#[derive(Debug, thiserror::Error)]
+pub enum SecondStepError {
+    /// The code is not one the account accepts now.
+    #[error("that code is not valid")]
+    InvalidCode,
+    /// The sign-in halfway is unknown, used, more than five minutes old, or
+    /// its account was disabled or its password changed since: start again.
+    #[error("the sign-in expired; start again")]
+    Expired,
+    /// Too many failures for this username (as for a password).
+    #[error("too many failed sign-ins; retry in {retry_after}")]
+    Throttled {
+        /// How long to wait.
+        retry_after: Duration,
+    },
+    /// Sign-in from untrusted clients is locked for this username (as for
+    /// a password).
+    #[error("sign-in from untrusted clients is locked for this username")]
+    Locked,
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
 /// Why a password change failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ChangePasswordError {
@@ -205,13 +231,43 @@ pub enum ConfirmTotpError {
     Storage(#[from] StorageError),
 }
 
-/// Why new recovery codes could not be made.
+/// Why a change to an account's second factors (removing one, or new
+/// recovery codes) was refused. The account's password is asked again
+/// first, as before deleting it.
 #[derive(Debug, thiserror::Error)]
-pub enum NewRecoveryCodesError {
-    /// The account has no second factor for them to stand in for.
-    #[error("the account has no second factor")]
+pub enum SecondFactorChangeError {
+    /// The password given is wrong.
+    #[error("the password is wrong")]
+    WrongPassword,
+    /// Too many wrong passwords for this username (as for a sign-in).
+    #[error("too many wrong passwords; retry in {retry_after}")]
+    Throttled {
+        /// How long to wait.
+        retry_after: Duration,
+    },
+    /// Checking passwords for this username is locked (as for a sign-in).
+    #[error("password checks are locked for this username")]
+    Locked,
+    /// The account has no second factor of that kind (for new recovery
+    /// codes: none at all for them to stand in for).
+    #[error("the account has no such second factor")]
     NoSecondFactor,
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The hasher failed.
+    #[error(transparent)]
+    Hasher(#[from] HasherError),
+}
+
+impl From<SignInError> for SecondFactorChangeError {
+    fn from(error: SignInError) -> Self {
+        match error {
+            SignInError::InvalidCredentials => Self::WrongPassword,
+            SignInError::Throttled { retry_after } => Self::Throttled { retry_after },
+            SignInError::Locked => Self::Locked,
+            SignInError::Storage(error) => Self::Storage(error),
+            SignInError::Hasher(error) => Self::Hasher(error),
+        }
+    }
 }

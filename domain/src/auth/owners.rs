@@ -17,7 +17,7 @@ use crate::{
     events::{AuthEvent, EventKind, Origin, PasswordCheck},
     password::Password,
     ports::StorageError,
-    session::{Session, SignInContext},
+    session::{Proof, Session, SignInContext},
     throttle::ThrottleKey,
 };
 
@@ -38,6 +38,8 @@ pub struct SessionInfo {
     pub user_agent: Option<String>,
     /// The client's IP address at sign-in.
     pub client_ip: Option<String>,
+    /// How its owner proved who they are at sign-in.
+    pub proof: Proof,
     /// Whether this is the session asking.
     pub current: bool,
 }
@@ -52,6 +54,7 @@ impl SessionInfo {
             remember: session.remember,
             user_agent: session.user_agent,
             client_ip: session.client_ip,
+            proof: session.proof,
             current,
         }
     }
@@ -186,7 +189,7 @@ impl AccountOwners {
             client_ip: session.client_ip.clone(),
         };
         let sign_in = core
-            .issue_session(VerifiedUser(user), session.remember, &client)
+            .issue_session(VerifiedUser(user), session.remember, &client, session.proof)
             .await?;
         core.emit(
             AuthEvent::new(EventKind::PasswordChanged, origin)

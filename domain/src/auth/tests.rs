@@ -5,6 +5,7 @@ mod forward_auth;
 mod groups;
 mod look_alikes;
 mod second_factors;
+mod second_step;
 mod throttling;
 
 use std::{
@@ -49,6 +50,8 @@ pub(super) struct Fixture {
     pub(super) second_factors: Arc<second_factors::FakeSecondFactors>,
     pub(super) pending: Arc<second_factors::FakePending>,
     pub(super) hasher: MockPasswordHasher,
+    /// How far past [`CLOCK`] the clock reads.
+    later: Arc<Mutex<Duration>>,
 }
 
 impl Fixture {
@@ -68,12 +71,16 @@ impl Fixture {
             second_factors: Arc::new(second_factors::FakeSecondFactors::default()),
             pending: Arc::new(second_factors::FakePending::default()),
             hasher,
+            later: Arc::default(),
         }
     }
 
     pub(super) async fn build(self) -> Service {
         let mut clock = MockClock::new();
-        clock.expect_now().return_const(CLOCK);
+        let later = self.later.clone();
+        clock
+            .expect_now()
+            .returning(move || CLOCK + *later.lock().unwrap());
         let mut tokens = MockTokenSource::new();
         let next = Arc::new(AtomicU8::new(1));
         tokens.expect_session_token().returning(move || {
@@ -90,6 +97,12 @@ impl Fixture {
         tokens
             .expect_recovery_code()
             .returning(move || [codes.fetch_add(1, Ordering::SeqCst); 10]);
+        let pending = Arc::new(AtomicU8::new(1));
+        tokens.expect_pending_token().returning(move || {
+            crate::second_factor::PendingToken::from_random_bytes(
+                [200 + pending.fetch_add(1, Ordering::SeqCst); 32],
+            )
+        });
         let events = Arc::new(Recorder::default());
         let ports = Ports {
             users: Arc::new(self.users),
@@ -113,6 +126,7 @@ impl Fixture {
             events,
             attempts: self.attempts,
             second_factors: self.second_factors,
+            later: self.later,
         }
     }
 }
@@ -136,6 +150,7 @@ pub(super) struct Service {
     pub(super) attempts: Arc<FakeAttempts>,
     /// The second factors, likewise.
     pub(super) second_factors: Arc<second_factors::FakeSecondFactors>,
+    later: Arc<Mutex<Duration>>,
 }
 
 /// Failure counts in memory, with the store's atomic compare-and-set. Each
@@ -272,7 +287,8 @@ impl Service {
         previous: Option<&SessionToken>,
     ) -> Result<SignIn, SignInError> {
         match self.sign_in_outcome(credentials, previous).await? {
-            SignInOutcome::Complete { sign_in, .. } => Ok(sign_in),
+            SignInOutcome::Complete(done) => Ok(done.sign_in),
+            SignInOutcome::SecondFactorRequired { .. } => panic!("a second step was asked for"),
         }
     }
 
@@ -305,6 +321,11 @@ impl Service {
 
     pub(super) fn now(&self) -> OffsetDateTime {
         self.auth.core.now()
+    }
+
+    /// Moves the clock on by `by`.
+    pub(super) fn advance(&self, by: Duration) {
+        *self.later.lock().unwrap() += by;
     }
 }
 
@@ -588,6 +609,7 @@ pub(super) fn session_of_alice(expires_at: OffsetDateTime) -> (Session, User) {
         credential_version: 2,
         user_agent: None,
         client_ip: None,
+        proof: Proof::PASSWORD,
     };
     (session, alice())
 }

@@ -1,8 +1,11 @@
 //! What anyone may do: register, sign in, find who a token belongs to,
 //! ask whether a request forwarded by a proxy may go on, and sign out.
 
+mod second_step;
+
 use std::sync::Arc;
 
+pub use self::second_step::{SecondStep, SecondStepMethod};
 use super::{Admission, Core, RegisterError, SignInError, SignedIn};
 use crate::{
     access::{Access, AccessRules, AccessTarget, Principal},
@@ -10,7 +13,8 @@ use crate::{
     events::{AuthEvent, EventKind, Origin},
     password::Password,
     ports::StorageError,
-    session::{Session, SessionToken},
+    second_factor::PendingToken,
+    session::{Proof, Session, SessionToken},
     user::User,
     username::Username,
 };
@@ -60,20 +64,33 @@ pub struct SignIn {
     pub user: User,
 }
 
-/// How a sign-in with the right credentials ends. Today every sign-in is
-/// complete after the password; a second step (a second factor) will be
-/// another variant, carrying the pending state and the same return target.
+/// A finished sign-in: the new session, where to go, and the device token.
+#[derive(Debug, Clone)]
+pub struct SignedInFully {
+    /// The new session.
+    pub sign_in: SignIn,
+    /// Where the person asked to go.
+    pub return_to: Option<ReturnTarget>,
+    /// This client's device token for the account, for it to keep: the one
+    /// it presented, or a new one.
+    pub device: DeviceToken,
+}
+
+/// How a sign-in with the right credentials ends: signed in, or halfway
+/// when the account has a second factor.
 #[derive(Debug, Clone)]
 pub enum SignInOutcome {
     /// Signed in: a session was issued; go on to `return_to` if any.
-    Complete {
-        /// The new session.
-        sign_in: SignIn,
-        /// Where the person asked to go.
-        return_to: Option<ReturnTarget>,
-        /// This client's device token for the account, for it to keep: the
-        /// one it presented, or a new one.
-        device: DeviceToken,
+    Complete(Box<SignedInFully>),
+    /// The password was right, and the account has a second factor: no
+    /// session yet. The client keeps `pending` for the second step
+    /// ([`Visitors::complete_second_step`]), which carries the return
+    /// target through.
+    SecondFactorRequired {
+        /// The sign-in halfway, for the client only.
+        pending: PendingToken,
+        /// The ways the account can make the second step.
+        methods: Vec<SecondStepMethod>,
     },
 }
 
@@ -160,23 +177,42 @@ impl Visitors {
             core.emit(AuthEvent::new(EventKind::SignInFailed, origin).user(key));
             return Err(SignInError::InvalidCredentials);
         };
+        let methods = core.second_step_methods(&verified.0).await?;
+        if !methods.is_empty() {
+            // The count stays until the second step succeeds: a right
+            // password alone does not clear it.
+            let pending = core
+                .begin_second_step(
+                    &verified.0,
+                    credentials.remember,
+                    credentials.return_to.as_ref(),
+                    origin,
+                )
+                .await?;
+            return Ok(SignInOutcome::SecondFactorRequired { pending, methods });
+        }
         core.release(&admitted, device.is_some(), key).await?;
         if let Some(previous) = previous {
             core.ports.sessions.delete_session(&previous.id()).await?;
         }
         let sign_in = core
-            .issue_session(verified, credentials.remember, &origin.client)
+            .issue_session(
+                verified,
+                credentials.remember,
+                &origin.client,
+                Proof::PASSWORD,
+            )
             .await?;
         core.emit(
             AuthEvent::new(EventKind::SignInSucceeded, origin)
                 .user(sign_in.user.username.key())
                 .session(&sign_in.session.id),
         );
-        Ok(SignInOutcome::Complete {
+        Ok(SignInOutcome::Complete(Box::new(SignedInFully {
             device: device.unwrap_or_else(|| core.issue_device(key)),
             sign_in,
             return_to: credentials.return_to.clone(),
-        })
+        })))
     }
 
     /// The account and session a token opens, if it is live (see

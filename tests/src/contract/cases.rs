@@ -410,7 +410,8 @@ pub async fn concurrent_sessions_and_sign_ins_of_one_user_all_land(store: StoreU
     assert_eq!(deleted.unwrap(), u64::try_from(RACERS).unwrap());
 }
 
-/// A session comes back with its own account, every field as stored.
+/// A session comes back with its own account, every field as stored (how
+/// it was proved too).
 pub async fn a_session_round_trips_with_its_user(store: StoreUnderTest) {
     let mut alice = user("alice");
     alice.last_login_at = Some(LATER);
@@ -426,6 +427,7 @@ pub async fn a_session_round_trips_with_its_user(store: StoreUnderTest) {
     alices.remember = true;
     alices.user_agent = Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0 — ü".to_owned());
     alices.client_ip = Some("2001:db8::7".to_owned());
+    alices.proof = latch_domain::Proof::PASSWORD.with(latch_domain::ProofMethod::OneTimeCode);
     let bobs = session(&bob);
     store.sessions.insert_session(&alices).await.unwrap();
     store.sessions.insert_session(&bobs).await.unwrap();

@@ -84,6 +84,7 @@ pub(crate) fn session_until(user: &User, expires_at: OffsetDateTime) -> Session 
         credential_version: user.credential_version,
         user_agent: None,
         client_ip: None,
+        proof: latch_domain::Proof::PASSWORD,
     }
 }
 

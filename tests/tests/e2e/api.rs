@@ -14,6 +14,7 @@ use reqwest::{Client, Response, StatusCode, header};
 use serde_json::{Value, json};
 
 mod me;
+mod second_factors;
 
 /// Checks a problem document: media type, shape, status and code.
 async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {

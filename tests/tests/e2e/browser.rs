@@ -9,8 +9,11 @@
 
 use std::{path::PathBuf, time::Duration};
 
+use latch_domain::Clock;
 use latch_tests::{
+    authenticator::Authenticator,
     chrome::{Chrome, DESKTOP, PHONE},
+    clock::ManualClock,
     server::TestServer,
     webdriver::Step,
 };
@@ -30,6 +33,20 @@ fn artifacts() -> PathBuf {
 /// missing, says `SKIPPED` (or fails, in CI) instead.
 async fn with_browser(test: &str, steps: impl AsyncFnOnce(&Chrome) -> Step<()>) {
     let server = TestServer::start().await;
+    let Some(chrome) = Chrome::start(test, server.base_url(), &artifacts()).await else {
+        return;
+    };
+    let outcome = steps(&chrome).await;
+    chrome.finish(outcome).await;
+}
+
+/// Like [`with_browser`], on a server whose time is `clock`.
+async fn with_browser_and_clock(
+    test: &str,
+    clock: &ManualClock,
+    steps: impl AsyncFnOnce(&Chrome) -> Step<()>,
+) {
+    let server = TestServer::start_with_clock(&[], clock.clone()).await;
     let Some(chrome) = Chrome::start(test, server.base_url(), &artifacts()).await else {
         return;
     };
@@ -233,7 +250,7 @@ async fn every_page_fits_a_phone_and_a_desktop() {
         for (size, window) in [("phone", PHONE), ("desktop", DESKTOP)] {
             chrome.resize(window).await?;
             let user = format!("{size}-user");
-            let pages: [(&str, &str); 12] = [
+            let pages: [(&str, &str); 14] = [
                 ("home", "/"),
                 ("register", "/register"),
                 ("register-errors", "submit:/register"),
@@ -244,6 +261,8 @@ async fn every_page_fits_a_phone_and_a_desktop() {
                 ("account", "/account"),
                 ("account-password", "/account/password"),
                 ("account-sessions", "/account/sessions"),
+                ("account-security", "/account/security"),
+                ("account-security-new-app", "set-up:/account/security"),
                 ("account-delete", "/account/delete"),
                 ("logout", "/logout"),
             ];
@@ -259,6 +278,13 @@ async fn every_page_fits_a_phone_and_a_desktop() {
                     Some(("sign-in", path)) => {
                         register_and_log_in(chrome, &user).await?;
                         chrome.open(path).await?;
+                    }
+                    Some(("set-up", path)) => {
+                        chrome.open(path).await?;
+                        chrome
+                            .click("form[action='/account/security/totp'] button")
+                            .await?;
+                        chrome.element("figure.qr svg").await?;
                     }
                     _ => chrome.open(what).await?,
                 }
@@ -519,4 +545,47 @@ async fn a_sign_in_on_the_portal_counts_for_an_app_on_a_sibling_host() {
     }
     .await;
     chrome.finish(outcome).await;
+}
+
+#[tokio::test]
+async fn an_authenticator_app_is_set_up_and_asked_for_at_sign_in() {
+    let clock = ManualClock::new();
+    with_browser_and_clock("authenticator_app", &clock, async |chrome| {
+        register_and_log_in(chrome, "alice").await?;
+        chrome.open("/account").await?;
+        chrome.click("main a[href='/account/security']").await?;
+        chrome
+            .click("form[action='/account/security/totp'] button")
+            .await?;
+        chrome.element("figure.qr svg").await?;
+        let key = chrome
+            .run("return document.querySelector('.totp-key').textContent;")
+            .await?;
+        let app = Authenticator::from_base32(key.as_str().unwrap_or_default());
+        chrome.fill("#code", &app.code_at(clock.now())).await?;
+        chrome
+            .click("form[action='/account/security/totp/confirm'] button")
+            .await?;
+        chrome.expect_text("Your recovery codes").await?;
+        let codes = chrome
+            .run("return document.querySelectorAll('.codes li').length;")
+            .await?;
+        check(codes == 10, || format!("{codes} recovery codes shown"))?;
+        chrome.element("button[data-print]:not([hidden])").await?;
+
+        chrome.click("nav form[action='/logout'] button").await?;
+        chrome.open("/login").await?;
+        log_in(chrome, "alice", PASSWORD).await?;
+        chrome.expect_path("/login/second-factor").await?;
+        check(!has_session_cookie(chrome).await?, || {
+            "a session before the second step".to_owned()
+        })?;
+        clock.advance(time::Duration::seconds(30));
+        chrome.fill("#code", &app.code_at(clock.now())).await?;
+        chrome.click("main form button[type=submit]").await?;
+        chrome.expect_text("You are logged in").await?;
+        chrome.open("/account/sessions").await?;
+        chrome.expect_text("password and code").await
+    })
+    .await;
 }

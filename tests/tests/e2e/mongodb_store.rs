@@ -155,6 +155,7 @@ async fn documents_hold_bson_uuids_dates_and_binary_digests() {
         credential_version: 0,
         user_agent: None,
         client_ip: None,
+        proof: latch_domain::Proof::PASSWORD,
     };
     store.insert_session(&session).await.unwrap();
     let raw = database.raw().await;
@@ -194,6 +195,19 @@ async fn documents_hold_bson_uuids_dates_and_binary_digests() {
     assert!(
         matches!(stored.get("user_id"), Some(Bson::Binary(b)) if b.subtype == BinarySubtype::Uuid)
     );
+    assert_eq!(
+        stored.get_array("proof").unwrap(),
+        &vec![Bson::String("pwd".to_owned())]
+    );
+
+    // A session stored before sessions recorded their proof was proved by
+    // a password.
+    raw.collection::<Document>("sessions")
+        .update_one(doc! {}, doc! { "$unset": { "proof": "" } })
+        .await
+        .unwrap();
+    let (older, _) = store.session_with_user(&token.id()).await.unwrap().unwrap();
+    assert_eq!(older.proof, latch_domain::Proof::PASSWORD);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! own SQLite file, driven over HTTP by a client that keeps cookies.
 
 mod account;
+mod second_factors;
 
 use latch_tests::{browser::Browser, clock::ManualClock, server::TestServer};
 use reqwest::StatusCode;

@@ -277,6 +277,10 @@ async fn application(store: &CountingStore, clock: &ManualClock) -> BoxEndpoint<
             access: latch_domain::AccessRules::default(),
             portal_url: None,
             allowed_hosts: Vec::new(),
+            totp: latch_http::TotpSettings {
+                issuer: "Latch".to_owned(),
+                available: false,
+            },
         },
     )
     .unwrap()

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use latch_domain::{
-    Credentials, Password, RegisterError, RegistrationErrors, SignInError, SignInOutcome,
+    Credentials, Password, PendingToken, RegisterError, RegistrationErrors, SecondStep,
+    SecondStepError, SignInError, SignInOutcome, SignedInFully,
 };
 use poem::web::Data;
 use poem_openapi::{ApiResponse, OpenApi, payload::Json};
@@ -14,7 +15,10 @@ use super::{
         hasher_problem, locked_problem, rate_limited, request_errors, storage_problem,
         throttled_problem,
     },
-    models::{LoginBody, LoginRequest, RegisterRequest, UserEnvelope},
+    models::{
+        LoginBody, LoginOutcome, LoginRequest, RegisterRequest, SecondFactorRequiredBody,
+        SecondStepRequest, UserEnvelope,
+    },
     problem::{Code, Problem},
 };
 use crate::AppState;
@@ -64,9 +68,12 @@ request_errors!(RegisterResponse {
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "LoginResponse::from_request_error")]
 pub enum LoginResponse {
-    /// Signed in: a new session and its bearer token.
+    /// The right password. Signed in: a new session and its bearer token.
+    /// Or, for an account with a second factor, no session yet:
+    /// `second_factor_required` with a `pending` sign-in to finish at
+    /// `POST /api/login/second-factor`.
     #[oai(status = 200)]
-    SignedIn(Json<LoginBody>),
+    SignedIn(Json<LoginOutcome>),
     /// The body is not JSON of the documented shape (`malformed_request`).
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
@@ -106,6 +113,79 @@ request_errors!(LoginResponse {
     400 => BadRequest, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 503 => Unavailable;
     fallback => BadRequest
 });
+
+/// Responses of `POST /api/login/second-factor`.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "SecondStepResponse::from_request_error")]
+pub enum SecondStepResponse {
+    /// Signed in: a new session and its bearer token.
+    #[oai(status = 200)]
+    SignedIn(Json<LoginBody>),
+    /// The body is not JSON of the documented shape (`malformed_request`).
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// `pending` is unknown, used, more than five minutes old, or its
+    /// account changed since (`sign_in_expired`): sign in again.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Expired(Json<Problem>),
+    /// The body is larger than 16 KiB (`payload_too_large`).
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<Problem>),
+    /// The body is not `application/json` (`unsupported_media_type`).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+    /// The code is wrong, already used, or not a code (`invalid_code`).
+    /// Each counts as a failed sign-in.
+    #[oai(status = 422, content_type = "application/problem+json")]
+    InvalidCode(Json<Problem>),
+    /// Too many failed sign-ins in a row for this username
+    /// (`too_many_attempts`), or too many attempts from this client address
+    /// (`rate_limited`): wait `Retry-After` seconds.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyAttempts(
+        Json<Problem>,
+        /// Seconds to wait before the next attempt.
+        #[oai(header = "Retry-After")]
+        u64,
+    ),
+    /// Sign-in to this username from untrusted clients is locked
+    /// (`sign_in_locked`), as for `POST /api/login`.
+    #[oai(status = 423, content_type = "application/problem+json")]
+    Locked(Json<Problem>),
+    /// The store is unreachable (`storage_unavailable`); try again later.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+request_errors!(SecondStepResponse {
+    400 => BadRequest, 413 => PayloadTooLarge, 415 => UnsupportedMediaType, 503 => Unavailable;
+    fallback => BadRequest
+});
+
+impl From<SecondStepError> for SecondStepResponse {
+    fn from(error: SecondStepError) -> Self {
+        match error {
+            SecondStepError::InvalidCode => Self::InvalidCode(
+                Problem::new(Code::WrongOneTimePassword, "That code is not valid.").json(),
+            ),
+            SecondStepError::Expired => Self::Expired(expired_problem()),
+            SecondStepError::Throttled { retry_after } => {
+                let (problem, seconds) = throttled_problem(retry_after);
+                Self::TooManyAttempts(problem, seconds)
+            }
+            SecondStepError::Locked => Self::Locked(locked_problem()),
+            SecondStepError::Storage(error) => Self::Unavailable(storage_problem(error)),
+        }
+    }
+}
+
+fn expired_problem() -> Json<Problem> {
+    Problem::new(
+        Code::SignInExpired,
+        "That sign-in expired or was finished already; sign in again.",
+    )
+    .json()
+}
 
 /// Responses of `POST /api/logout`.
 #[derive(ApiResponse)]
@@ -223,12 +303,58 @@ impl AccountsApi {
             return_to: None,
         };
         match state.services.visitors.sign_in(&credentials, None).await {
-            Ok(SignInOutcome::Complete {
+            Ok(SignInOutcome::Complete(done)) => {
+                let mut body = LoginBody::from(&done.sign_in);
+                body.device_token = Some(done.device.encode());
+                LoginResponse::SignedIn(Json(LoginOutcome::SignedIn(body)))
+            }
+            Ok(SignInOutcome::SecondFactorRequired { pending, methods }) => {
+                LoginResponse::SignedIn(Json(LoginOutcome::SecondFactorRequired(
+                    SecondFactorRequiredBody::new(&pending, &methods),
+                )))
+            }
+            Err(error) => error.into(),
+        }
+    }
+
+    /// Finish a sign-in that asked for a second factor: the `pending` of
+    /// `POST /api/login`'s answer and a code from the authenticator app or
+    /// a recovery code.
+    #[oai(
+        path = "/login/second-factor",
+        method = "post",
+        operation_id = "login_second_factor"
+    )]
+    async fn second_step(
+        &self,
+        state: Data<&Arc<AppState>>,
+        requester: Requester,
+        body: Json<SecondStepRequest>,
+    ) -> SecondStepResponse {
+        if let Some((problem, seconds)) = rate_limited(&state.limits.sign_in, &requester.client) {
+            return SecondStepResponse::TooManyAttempts(problem, seconds);
+        }
+        let SecondStepRequest { pending, code } = body.0;
+        let Some(pending) = PendingToken::parse(&pending) else {
+            return SecondStepResponse::Expired(expired_problem());
+        };
+        let step = SecondStep {
+            pending,
+            code,
+            origin: requester.origin(),
+        };
+        match state
+            .services
+            .visitors
+            .complete_second_step(&step, None)
+            .await
+        {
+            Ok(SignedInFully {
                 sign_in, device, ..
             }) => {
                 let mut body = LoginBody::from(&sign_in);
                 body.device_token = Some(device.encode());
-                LoginResponse::SignedIn(Json(body))
+                SecondStepResponse::SignedIn(Json(body))
             }
             Err(error) => error.into(),
         }

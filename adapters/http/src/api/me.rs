@@ -21,8 +21,8 @@ use super::{
         throttled_problem,
     },
     models::{
-        ChangePasswordRequest, DeleteAccountRequest, EndedSessionsBody, LoginBody, SessionsBody,
-        UserEnvelope,
+        ChangePasswordRequest, DeleteAccountRequest, EndedSessionsBody, LoginBody, MeBody,
+        SessionsBody, amr_of,
     },
     problem::{Code, Problem},
 };
@@ -32,9 +32,10 @@ use crate::{AppState, middleware::csrf::CsrfToken};
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "MeResponse::from_request_error")]
 pub enum MeResponse {
-    /// The signed-in account.
+    /// The signed-in account, how this session was proved, and the
+    /// account's second factors.
     #[oai(status = 200)]
-    Me(Json<UserEnvelope>),
+    Me(Json<MeBody>),
     /// No valid token or session cookie (`unauthorized`).
     #[oai(status = 401, content_type = "application/problem+json")]
     Unauthorized(Json<Problem>),
@@ -230,7 +231,7 @@ request_errors!(DeleteAccountResponse {
 
 /// The answer to a wrong password given again by a signed-in caller, with
 /// the field that held it.
-fn wrong_password(field: &str) -> Json<Problem> {
+pub(super) fn wrong_password(field: &str) -> Json<Problem> {
     let message = "The password is wrong.";
     Problem::new(Code::WrongPassword, message)
         .with_fields([(field, message.to_owned())])
@@ -238,7 +239,7 @@ fn wrong_password(field: &str) -> Json<Problem> {
 }
 
 /// The answer when the caller's account disappeared during the request.
-fn account_gone() -> Json<Problem> {
+pub(super) fn account_gone() -> Json<Problem> {
     Problem::new(
         Code::Unauthorized,
         "The account no longer exists: its sessions have ended.",
@@ -291,8 +292,16 @@ pub(crate) struct MeApi;
 impl MeApi {
     /// The signed-in account.
     #[oai(path = "/me", method = "get", operation_id = "me")]
-    async fn me(&self, caller: Caller) -> MeResponse {
-        MeResponse::Me(Json(caller.signed_in.user().into()))
+    async fn me(&self, state: Data<&Arc<AppState>>, caller: Caller) -> MeResponse {
+        let signed_in = &caller.signed_in;
+        match state.services.owners.second_factors(signed_in).await {
+            Ok(factors) => MeResponse::Me(Json(MeBody {
+                user: signed_in.user().into(),
+                amr: amr_of(signed_in.session().proof),
+                second_factors: factors.into(),
+            })),
+            Err(error) => MeResponse::Unavailable(storage_problem(error)),
+        }
     }
 
     /// Change the password.

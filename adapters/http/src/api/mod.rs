@@ -7,18 +7,23 @@ mod failures;
 mod me;
 pub(crate) mod models;
 mod problem;
+mod second_factors;
 
 use poem::{Endpoint, Route, endpoint::make_sync, web::Html};
 use poem_openapi::OpenApiService;
 
 pub(crate) use problem::problem_response;
 
-use self::{accounts::AccountsApi, me::MeApi};
+use self::{accounts::AccountsApi, me::MeApi, second_factors::SecondFactorsApi};
 
-fn service() -> OpenApiService<(AccountsApi, MeApi), ()> {
-    OpenApiService::new((AccountsApi, MeApi), "Latch", env!("CARGO_PKG_VERSION"))
+fn service() -> OpenApiService<(AccountsApi, MeApi, SecondFactorsApi), ()> {
+    OpenApiService::new(
+        (AccountsApi, MeApi, SecondFactorsApi),
+        "Latch",
+        env!("CARGO_PKG_VERSION"),
+    )
         .description(
-            "Register, sign in, sign out, who-am-I and managing your own account (password, sessions, deletion) over JSON. Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.",
+            "Register, sign in, sign out, who-am-I and managing your own account (password, second factors, sessions, deletion) over JSON. Every error is an RFC 9457 problem document (application/problem+json) with a stable `code`.",
         )
         .server("/api")
 }

@@ -1,7 +1,11 @@
 //! The API's request and response bodies.
 
-use latch_domain::{SessionInfo, SignIn, User};
+use latch_domain::{
+    PendingToken, Proof, RecoveryCode, SecondFactors, SecondStepMethod, SessionInfo, SignIn,
+    TotpEnrolment, User,
+};
 use poem_openapi::Object;
+use poem_openapi::Union;
 use time::OffsetDateTime;
 
 /// `POST /api/register`.
@@ -104,6 +108,146 @@ impl From<&SignIn> for LoginBody {
     }
 }
 
+/// What `POST /api/login` answers with the right password.
+#[derive(Union)]
+#[oai(one_of)]
+pub enum LoginOutcome {
+    /// Signed in.
+    SignedIn(LoginBody),
+    /// The account has a second factor: no session yet.
+    SecondFactorRequired(SecondFactorRequiredBody),
+}
+
+/// A right password for an account with a second factor: send `pending`
+/// with a code to `POST /api/login/second-factor` within five minutes.
+#[derive(Object)]
+pub struct SecondFactorRequiredBody {
+    /// Always `true`.
+    pub second_factor_required: bool,
+    /// The sign-in halfway (not a session token, and no use as one).
+    pub pending: String,
+    /// The ways the account can make the second step: `totp` (a code from
+    /// its authenticator app) and, while it has some, `recovery_code`.
+    pub methods: Vec<String>,
+}
+
+impl SecondFactorRequiredBody {
+    /// The body for a pending sign-in.
+    pub fn new(pending: &PendingToken, methods: &[SecondStepMethod]) -> Self {
+        Self {
+            second_factor_required: true,
+            pending: pending.encode(),
+            methods: methods
+                .iter()
+                .map(|method| method.as_str().to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// `POST /api/login/second-factor`.
+#[derive(Object)]
+pub struct SecondStepRequest {
+    /// The `pending` of `POST /api/login`'s answer.
+    pub pending: String,
+    /// A 6-digit code from the authenticator app, or a recovery code
+    /// (dashes and case do not matter).
+    pub code: String,
+}
+
+/// An authenticator app being set up.
+#[derive(Object)]
+pub struct TotpEnrolmentBody {
+    /// The shared key in base32 (RFC 4648, no padding), to type into the
+    /// app.
+    pub secret: String,
+    /// The `otpauth://totp/...` URI, to show as a QR code.
+    pub otpauth_uri: String,
+}
+
+impl From<&TotpEnrolment> for TotpEnrolmentBody {
+    fn from(enrolment: &TotpEnrolment) -> Self {
+        Self {
+            secret: enrolment.secret.to_base32(),
+            otpauth_uri: enrolment.otpauth_uri.clone(),
+        }
+    }
+}
+
+/// `POST /api/me/totp/confirm`.
+#[derive(Object)]
+pub struct TotpCodeRequest {
+    /// The 6-digit code the app shows now.
+    pub code: String,
+}
+
+/// Recovery codes, shown this once: keep them somewhere safe.
+#[derive(Object)]
+pub struct RecoveryCodesBody {
+    /// Each replaces the second step once. Empty when confirming an app
+    /// for an account that had codes already.
+    pub recovery_codes: Vec<String>,
+}
+
+impl RecoveryCodesBody {
+    /// The body for `codes`.
+    pub fn new(codes: &[RecoveryCode]) -> Self {
+        Self {
+            recovery_codes: codes.iter().map(RecoveryCode::display_text).collect(),
+        }
+    }
+}
+
+/// A request that needs the account's password again.
+#[derive(Object)]
+pub struct PasswordRequest {
+    /// The account's password.
+    pub password: String,
+}
+
+/// The signed-in account's authenticator app.
+#[derive(Debug, Object)]
+pub struct TotpBody {
+    /// When it was set up.
+    pub added_at: OffsetDateTime,
+    /// When a first code confirmed it; until then it is not a second
+    /// factor.
+    pub confirmed_at: Option<OffsetDateTime>,
+}
+
+/// The signed-in account's second factors.
+#[derive(Debug, Object)]
+pub struct SecondFactorsBody {
+    /// Its authenticator app, if it has one (confirmed or not).
+    pub totp: Option<TotpBody>,
+    /// How many unspent recovery codes it has.
+    pub recovery_codes_left: u32,
+}
+
+impl From<SecondFactors> for SecondFactorsBody {
+    fn from(factors: SecondFactors) -> Self {
+        Self {
+            totp: factors.totp.map(|totp| TotpBody {
+                added_at: totp.added_at,
+                confirmed_at: totp.confirmed_at,
+            }),
+            recovery_codes_left: factors.recovery_codes_left,
+        }
+    }
+}
+
+/// `GET /api/me`.
+#[derive(Debug, Object)]
+pub struct MeBody {
+    /// The account.
+    pub user: UserBody,
+    /// How the calling session was proved, as RFC 8176 names the methods:
+    /// `pwd` (a password), `otp` (a one-time code), `mfa` (more than one).
+    pub amr: Vec<String>,
+    /// The account's second factors.
+    pub second_factors: SecondFactorsBody,
+}
+
 /// `POST /api/me/password`.
 #[derive(Object)]
 pub struct ChangePasswordRequest {
@@ -138,6 +282,9 @@ pub struct SessionBody {
     pub user_agent: Option<String>,
     /// The client's IP address at sign-in.
     pub client_ip: Option<String>,
+    /// How it was proved at sign-in, as RFC 8176 names the methods: `pwd`
+    /// (a password), `otp` (a one-time code), `mfa` (more than one).
+    pub amr: Vec<String>,
     /// Whether this is the session making the request.
     pub current: bool,
 }
@@ -152,6 +299,7 @@ impl From<SessionInfo> for SessionBody {
             remember: session.remember,
             user_agent: session.user_agent,
             client_ip: session.client_ip,
+            amr: amr_of(session.proof),
             current: session.current,
         }
     }
@@ -169,4 +317,9 @@ pub struct SessionsBody {
 pub struct EndedSessionsBody {
     /// The number of sessions ended.
     pub ended: u64,
+}
+
+/// A proof's RFC 8176 names.
+pub(crate) fn amr_of(proof: Proof) -> Vec<String> {
+    proof.amr().into_iter().map(str::to_owned).collect()
 }

@@ -53,6 +53,12 @@ pub(crate) enum Code {
     UnsupportedMediaType,
     TooManyAttempts,
     SignInLocked,
+    WrongOneTimePassword,
+    SignInExpired,
+    TotpAlreadySetUp,
+    TotpNotPending,
+    TotpUnavailable,
+    NoSecondFactor,
     RateLimited,
     StorageUnavailable,
     TemporarilyUnavailable,
@@ -76,6 +82,12 @@ impl Code {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyAttempts => "too_many_attempts",
             Self::SignInLocked => "sign_in_locked",
+            Self::WrongOneTimePassword => "invalid_code",
+            Self::SignInExpired => "sign_in_expired",
+            Self::TotpAlreadySetUp => "totp_already_set_up",
+            Self::TotpNotPending => "totp_not_pending",
+            Self::TotpUnavailable => "totp_unavailable",
+            Self::NoSecondFactor => "no_second_factor",
             Self::RateLimited => "rate_limited",
             Self::StorageUnavailable => "storage_unavailable",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
@@ -88,7 +100,14 @@ impl Code {
             Self::MalformedRequest => StatusCode::BAD_REQUEST,
             Self::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UsernameTaken => StatusCode::CONFLICT,
-            Self::InvalidCredentials | Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::InvalidCredentials | Self::Unauthorized | Self::SignInExpired => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::WrongOneTimePassword => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TotpAlreadySetUp
+            | Self::TotpNotPending
+            | Self::TotpUnavailable
+            | Self::NoSecondFactor => StatusCode::CONFLICT,
             Self::CsrfFailed | Self::WrongPassword => StatusCode::FORBIDDEN,
             Self::NotFound | Self::SessionNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -1,10 +1,12 @@
 //! The cookies Latch sets: the session, the CSRF secret (made and checked
-//! by [`super::csrf`]), the browser's device tokens, and one-time flash
-//! messages.
+//! by [`super::csrf`]), the browser's device tokens, a sign-in halfway
+//! (waiting for its second step), and one-time flash messages.
 
 use std::time::Duration;
 
-use latch_domain::{DeviceToken, SessionToken, SignIn};
+use latch_domain::{
+    DeviceToken, PendingToken, SessionToken, SignIn, second_factor::PENDING_SIGN_IN_LIFETIME,
+};
 use poem::web::cookie::{Cookie, CookieJar, SameSite};
 
 /// Messages shown once, on the page after a redirect. The cookie carries
@@ -18,6 +20,8 @@ pub(crate) enum Flash {
     SessionEnded,
     OtherSessionsEnded,
     AccountDeleted,
+    AppAdded,
+    AppRemoved,
 }
 
 impl Flash {
@@ -30,6 +34,8 @@ impl Flash {
             Self::SessionEnded => "session-ended",
             Self::OtherSessionsEnded => "other-sessions-ended",
             Self::AccountDeleted => "account-deleted",
+            Self::AppAdded => "app-added",
+            Self::AppRemoved => "app-removed",
         }
     }
 
@@ -42,6 +48,8 @@ impl Flash {
             Self::SessionEnded,
             Self::OtherSessionsEnded,
             Self::AccountDeleted,
+            Self::AppAdded,
+            Self::AppRemoved,
         ]
         .into_iter()
         .find(|flash| flash.code() == code)
@@ -59,6 +67,8 @@ impl Flash {
             Self::SessionEnded => "That session was signed out.",
             Self::OtherSessionsEnded => "You were signed out everywhere else.",
             Self::AccountDeleted => "Your account was deleted.",
+            Self::AppAdded => "Your authenticator app is set up.",
+            Self::AppRemoved => "Your authenticator app was removed.",
         }
     }
 }
@@ -215,6 +225,30 @@ impl CookiePolicy {
     /// survive a change of who is signed in.
     pub(crate) fn rotate_csrf(&self, jar: &CookieJar) {
         self.expire(jar, self.csrf_cookie_name());
+    }
+
+    fn pending_cookie_name(&self) -> &'static str {
+        self.name("latch_pending", "__Host-latch_pending")
+    }
+
+    /// Hands the browser a sign-in halfway, for the second-step page: it
+    /// lives as long as the sign-in may wait.
+    pub(crate) fn set_pending(&self, jar: &CookieJar, pending: &PendingToken) {
+        let mut cookie = self.cookie(self.pending_cookie_name(), &pending.encode());
+        let lifetime = PENDING_SIGN_IN_LIFETIME.whole_seconds().unsigned_abs();
+        cookie.set_max_age(Duration::from_secs(lifetime));
+        jar.add(cookie);
+    }
+
+    /// The sign-in halfway the browser holds, if well formed.
+    pub(crate) fn pending(&self, jar: &CookieJar) -> Option<PendingToken> {
+        jar.get(self.pending_cookie_name())
+            .and_then(|cookie| PendingToken::parse(cookie.value_str()))
+    }
+
+    /// Tells the browser to forget its sign-in halfway.
+    pub(crate) fn clear_pending(&self, jar: &CookieJar) {
+        self.expire(jar, self.pending_cookie_name());
     }
 
     /// Leaves a message for the next page.

@@ -111,5 +111,8 @@ fn message(kind: EventKind, channel: Channel) -> &'static str {
         }
         EventKind::SecondFactorRemoved { .. } => "second factor removed by its owner",
         EventKind::RecoveryCodesReplaced => "recovery codes replaced; the old ones no longer work",
+        EventKind::SecondFactorRequired => "right password; waiting for the second step",
+        EventKind::SecondFactorFailed => "sign-in refused: wrong second-step code",
+        EventKind::RecoveryCodeUsed => "recovery code spent on a sign-in",
     }
 }

@@ -225,6 +225,10 @@ mod tests {
             access: latch_domain::AccessRules::default(),
             portal_url: None,
             allowed_hosts: Vec::new(),
+            totp: crate::TotpSettings {
+                issuer: "Latch".to_owned(),
+                available: true,
+            },
         };
         let metrics = Arc::new(Metrics::new());
         let app = with_telemetry(

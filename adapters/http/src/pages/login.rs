@@ -1,6 +1,8 @@
-//! `GET /login`, `POST /login`.
+//! `GET /login`, `POST /login`: the password step of a sign-in.
 
-use latch_domain::{Credentials, Password, ReturnTarget, SignInError, SignInOutcome};
+use latch_domain::{
+    Credentials, Password, ReturnTarget, SignInError, SignInOutcome, SignedInFully,
+};
 use poem::{
     Response, Result, handler,
     http::StatusCode,
@@ -74,21 +76,28 @@ pub(super) async fn submit(ui: Ui<'_>, Form(form): Form<LoginForm>) -> Result<Re
     };
     let previous = ui.state.cookies.session_token(ui.jar);
     match ui.visitors().sign_in(&credentials, previous.as_ref()).await {
-        Ok(SignInOutcome::Complete {
-            sign_in,
-            return_to,
-            device,
-        }) => {
-            ui.state.cookies.set_session(ui.jar, &sign_in);
-            ui.state.cookies.set_device(ui.jar, &device);
-            ui.state.cookies.rotate_csrf(ui.jar);
-            ui.state.cookies.set_flash(ui.jar, Flash::SignedIn);
-            Ok(see_other(
-                return_to.as_ref().map_or("/", ReturnTarget::as_str),
-            ))
+        Ok(SignInOutcome::Complete(done)) => Ok(signed_in(&ui, &done)),
+        Ok(SignInOutcome::SecondFactorRequired { pending, .. }) => {
+            ui.state.cookies.set_pending(ui.jar, &pending);
+            Ok(see_other(SECOND_STEP_PATH))
         }
         Err(error) => refused(&ui, credentials, error),
     }
+}
+
+/// Where a sign-in waiting for its second step goes on.
+pub(super) const SECOND_STEP_PATH: &str = "/login/second-factor";
+
+/// A finished sign-in: the browser keeps the new session and its device
+/// token, gets a new CSRF secret, and goes on to the return target.
+pub(super) fn signed_in(ui: &Ui<'_>, done: &SignedInFully) -> Response {
+    let cookies = &ui.state.cookies;
+    cookies.set_session(ui.jar, &done.sign_in);
+    cookies.set_device(ui.jar, &done.device);
+    cookies.clear_pending(ui.jar);
+    cookies.rotate_csrf(ui.jar);
+    cookies.set_flash(ui.jar, Flash::SignedIn);
+    see_other(done.return_to.as_ref().map_or("/", ReturnTarget::as_str))
 }
 
 /// The form again for a refused sign-in; or the error page.

@@ -8,6 +8,7 @@ pub(crate) mod login;
 mod logout;
 pub(crate) mod redirect;
 pub(crate) mod register;
+mod second_step;
 mod templates;
 mod views;
 
@@ -42,11 +43,26 @@ pub(crate) fn routes() -> Route {
         .at("/", get(home::home))
         .at("/register", get(register::page).post(register::submit))
         .at("/login", get(login::page).post(login::submit))
+        .at(
+            login::SECOND_STEP_PATH,
+            get(second_step::page).post(second_step::submit),
+        )
         .at("/logout", get(logout::confirm).post(logout::submit))
         .at("/account", get(account::show))
         .at(
             "/account/password",
             get(account::password_page).post(account::password_submit),
+        )
+        .at("/account/security", get(account::security_page))
+        .at("/account/security/totp", post(account::begin_totp))
+        .at(
+            "/account/security/totp/confirm",
+            post(account::confirm_totp),
+        )
+        .at("/account/security/totp/remove", post(account::remove_totp))
+        .at(
+            "/account/security/recovery-codes",
+            post(account::new_recovery_codes),
         )
         .at("/account/sessions", get(account::sessions_page))
         .at("/account/sessions/end", post(account::end_session))

@@ -21,6 +21,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/register.html"),
     ),
     ("login.html", include_str!("../../templates/login.html")),
+    (
+        "login_second_factor.html",
+        include_str!("../../templates/login_second_factor.html"),
+    ),
     ("logout.html", include_str!("../../templates/logout.html")),
     ("account.html", include_str!("../../templates/account.html")),
     (
@@ -30,6 +34,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "account_sessions.html",
         include_str!("../../templates/account_sessions.html"),
+    ),
+    (
+        "account_security.html",
+        include_str!("../../templates/account_security.html"),
     ),
     (
         "account_delete.html",
@@ -68,10 +76,12 @@ impl Templates {
             Page::Home => ("home.html", context! { ctx }),
             Page::Register(form) => ("register.html", context! { ctx, form }),
             Page::Login(form) => ("login.html", context! { ctx, form }),
+            Page::SecondStep(step) => ("login_second_factor.html", context! { ctx, step }),
             Page::LogoutConfirm(next) => ("logout.html", context! { ctx, next }),
             Page::Account(account) => ("account.html", context! { ctx, account }),
             Page::ChangePassword(form) => ("account_password.html", context! { ctx, form }),
             Page::Sessions(list) => ("account_sessions.html", context! { ctx, list }),
+            Page::Security(security) => ("account_security.html", context! { ctx, security }),
             Page::DeleteAccount(form) => ("account_delete.html", context! { ctx, form }),
             Page::Error(error) => ("error.html", context! { ctx, error }),
         };
@@ -108,8 +118,8 @@ fn to_render_error(error: minijinja::Error) -> RenderError {
 #[cfg(test)]
 mod tests {
     use crate::pages::views::{
-        AccountView, DeleteAccountView, ErrorView, FieldErrors, FormView, PasswordChangeView,
-        SessionView, SessionsView, TimeView,
+        AccountView, DeleteAccountView, ErrorView, FieldErrors, FormView, NewAppView,
+        PasswordChangeView, SecondStepView, SecurityView, SessionView, SessionsView, TimeView,
     };
 
     use super::*;
@@ -149,7 +159,39 @@ mod tests {
             error: None,
         };
         let delete = DeleteAccountView::default();
+        let second_step = SecondStepView::default();
+        let security_states = [
+            SecurityView::default(),
+            SecurityView {
+                available: true,
+                ..SecurityView::default()
+            },
+            SecurityView {
+                new_app: Some(NewAppView {
+                    qr_svg: "<svg></svg>".into(),
+                    key: "ABCD EFGH".into(),
+                }),
+                code_error: Some("wrong".into()),
+                ..SecurityView::default()
+            },
+            SecurityView {
+                app_since: Some(TimeView {
+                    iso: "2026-01-02T03:04:05Z".into(),
+                    text: "2 January 2026, 03:04 UTC".into(),
+                }),
+                recovery_codes_left: 9,
+                new_codes: Some(vec!["AAAA-BBBB-CCCC-DDDD".into()]),
+                codes_download: Some("data:text/plain,AAAA".into()),
+                password_error: Some("wrong".into()),
+                ..SecurityView::default()
+            },
+        ];
+        for security in &security_states {
+            let html = render(Page::Security(security), Some("alice"));
+            assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        }
         for page in [
+            Page::SecondStep(&second_step),
             Page::Home,
             Page::Register(&form),
             Page::Login(&form),
@@ -201,6 +243,7 @@ mod tests {
             browser: "Firefox on Linux".into(),
             user_agent: Some("<b>agent</b>".into()),
             client_ip: None,
+            proof: "password and code",
             current,
         };
         let list = SessionsView {

@@ -37,6 +37,8 @@ pub(crate) enum Page<'a> {
     Register(&'a FormView),
     /// `/login`.
     Login(&'a FormView),
+    /// `/login/second-factor`.
+    SecondStep(&'a SecondStepView),
     /// `GET /logout`: a button, since a GET never signs anyone out; with
     /// where to go afterwards, when an app asked.
     LogoutConfirm(Option<&'a str>),
@@ -46,6 +48,8 @@ pub(crate) enum Page<'a> {
     ChangePassword(&'a PasswordChangeView),
     /// `/account/sessions`.
     Sessions(&'a SessionsView),
+    /// `/account/security`.
+    Security(&'a SecurityView),
     /// `/account/delete`.
     DeleteAccount(&'a DeleteAccountView),
     /// Any error status.
@@ -76,6 +80,13 @@ pub(crate) struct FieldErrors {
     pub(crate) username: Option<String>,
     /// About the password.
     pub(crate) password: Option<String>,
+}
+
+/// The second step of a sign-in.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct SecondStepView {
+    /// Why the last code was refused, if it was.
+    pub(crate) error: Option<String>,
 }
 
 /// The account page's facts.
@@ -126,8 +137,40 @@ pub(crate) struct SessionView {
     pub(crate) user_agent: Option<String>,
     /// The client's IP address at sign-in.
     pub(crate) client_ip: Option<String>,
+    /// How it was proved at sign-in, in words.
+    pub(crate) proof: &'static str,
     /// Whether this is the session looking at the page.
     pub(crate) current: bool,
+}
+
+/// The account's second factors.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct SecurityView {
+    /// Whether authenticator apps may be set up on this server.
+    pub(crate) available: bool,
+    /// Since when the account's app is a second factor, if it has one.
+    pub(crate) app_since: Option<TimeView>,
+    /// The app being set up, waiting for a first code.
+    pub(crate) new_app: Option<NewAppView>,
+    /// How many unspent recovery codes the account has.
+    pub(crate) recovery_codes_left: u32,
+    /// Recovery codes just made, shown this once.
+    pub(crate) new_codes: Option<Vec<String>>,
+    /// The same codes as a `data:` URL of a text file.
+    pub(crate) codes_download: Option<String>,
+    /// Why the confirmation code was refused.
+    pub(crate) code_error: Option<String>,
+    /// Why the password given again was refused.
+    pub(crate) password_error: Option<String>,
+}
+
+/// An authenticator app being set up.
+#[derive(Debug, Serialize)]
+pub(crate) struct NewAppView {
+    /// Its key as a QR code: SVG made here, from the `otpauth://` URI.
+    pub(crate) qr_svg: String,
+    /// Its key in base32, in groups of four, for typing.
+    pub(crate) key: String,
 }
 
 /// The account-deletion form.

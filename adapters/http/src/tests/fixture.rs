@@ -83,6 +83,7 @@ pub(super) fn session() -> Session {
         credential_version: alice().credential_version,
         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0".to_owned()),
         client_ip: Some("192.0.2.10".to_owned()),
+        proof: latch_domain::Proof::PASSWORD,
     }
 }
 
@@ -119,6 +120,10 @@ pub(super) fn settings() -> WebSettings {
         access: latch_domain::AccessRules::default(),
         portal_url: None,
         allowed_hosts: Vec::new(),
+        totp: crate::TotpSettings {
+            issuer: "Latch".to_owned(),
+            available: true,
+        },
     }
 }
 
@@ -215,11 +220,17 @@ impl Mocks {
             .expect_user_id()
             .returning(|| UserId::from_random_bytes([2; 16]));
         tokens.expect_device_nonce().return_const([3; 16]);
+        // Alice has no second factor.
+        let mut second_factors = MockSecondFactorRepository::new();
+        second_factors.expect_totp().returning(|_| Ok(None));
+        second_factors
+            .expect_recovery_codes_left()
+            .returning(|_| Ok(0));
         let ports = Ports {
             users: Arc::new(self.users),
             sessions: Arc::new(self.sessions),
             groups: Arc::new(MockGroupRepository::new()),
-            second_factors: Arc::new(MockSecondFactorRepository::new()),
+            second_factors: Arc::new(second_factors),
             pending: Arc::new(MockPendingSignInRepository::new()),
             sealer: Arc::new(MockSecretSealer::new()),
             attempts: Arc::new(self.attempts),

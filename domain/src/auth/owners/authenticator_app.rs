@@ -6,8 +6,9 @@ use time::OffsetDateTime;
 
 use super::AccountOwners;
 use crate::{
-    auth::{BeginTotpError, ConfirmTotpError, NewRecoveryCodesError, SignedIn},
-    events::{AuthEvent, EventKind, FactorKind, Origin},
+    auth::{BeginTotpError, ConfirmTotpError, SecondFactorChangeError, SignedIn},
+    events::{AuthEvent, EventKind, FactorKind, Origin, PasswordCheck},
+    password::Password,
     ports::StorageError,
     second_factor::{RecoveryCode, TotpCode, TotpSecret},
     user::User,
@@ -169,15 +170,23 @@ impl AccountOwners {
         Ok(Some(codes))
     }
 
-    /// Removes the account's authenticator app, confirmed or not; `false`
-    /// when it had none. Without a second factor left, its recovery codes
-    /// go too.
+    /// Removes the account's authenticator app, confirmed or not, once
+    /// `password` is checked. Without a second factor left, its recovery
+    /// codes go too.
     pub async fn remove_totp(
         &self,
         signed_in: &SignedIn,
+        password: &Password,
         origin: &Origin,
-    ) -> Result<bool, StorageError> {
+    ) -> Result<(), SecondFactorChangeError> {
         let core = &self.core;
+        core.recheck_password(
+            signed_in,
+            password,
+            PasswordCheck::ChangeSecondFactors,
+            origin,
+        )
+        .await?;
         let user = &signed_in.user;
         let factors = &core.ports.second_factors;
         let was_factor = factors
@@ -185,7 +194,7 @@ impl AccountOwners {
             .await?
             .is_some_and(|totp| totp.confirmed_at.is_some());
         if !factors.remove_totp(user.id).await? {
-            return Ok(false);
+            return Err(SecondFactorChangeError::NoSecondFactor);
         }
         factors.replace_recovery_codes(user.id, &[]).await?;
         if was_factor {
@@ -200,18 +209,28 @@ impl AccountOwners {
                 .session(&signed_in.session.id),
             );
         }
-        Ok(true)
+        Ok(())
     }
 
-    /// Replaces the account's recovery codes with a new set, returned to be
-    /// shown once; the old ones stop working.
+    /// Replaces the account's recovery codes with a new set, once
+    /// `password` is checked, returned to be shown once; the old ones stop
+    /// working.
     pub async fn new_recovery_codes(
         &self,
         signed_in: &SignedIn,
+        password: &Password,
         origin: &Origin,
-    ) -> Result<Vec<RecoveryCode>, NewRecoveryCodesError> {
+    ) -> Result<Vec<RecoveryCode>, SecondFactorChangeError> {
+        self.core
+            .recheck_password(
+                signed_in,
+                password,
+                PasswordCheck::ChangeSecondFactors,
+                origin,
+            )
+            .await?;
         if !self.second_factors(signed_in).await?.any() {
-            return Err(NewRecoveryCodesError::NoSecondFactor);
+            return Err(SecondFactorChangeError::NoSecondFactor);
         }
         Ok(self
             .core

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use super::*;
 use crate::{
-    auth::tests::{Fixture, NOW, origin, signed_in_alice},
+    auth::tests::{Fixture, NOW, STRONG, origin, signed_in_alice},
     ports::{PendingSignInRepository, SecondFactorRepository},
     second_factor::{
         PendingId, PendingSignIn, RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep,
@@ -195,8 +195,21 @@ impl PendingSignInRepository for FakePending {
     }
 }
 
+/// A fixture whose hasher knows Alice's password, [`STRONG`].
+pub(super) fn with_password() -> Fixture {
+    let mut fx = Fixture::new();
+    fx.hasher.expect_verify().returning(|password, _| {
+        Ok(if password.expose() == STRONG {
+            Verification::Match
+        } else {
+            Verification::Mismatch
+        })
+    });
+    fx
+}
+
 /// The code an app with the tests' key shows at the tests' clock.
-fn current_code() -> String {
+pub(super) fn current_code() -> String {
     TotpSecret::from_bytes(TOTP_KEY)
         .code_at(TimeStep::at(NOW))
         .to_string()
@@ -290,7 +303,7 @@ async fn a_first_code_confirms_the_app_and_hands_out_ten_recovery_codes_once() {
 
 #[tokio::test]
 async fn a_confirmed_app_is_kept_until_removed_and_removing_it_takes_the_codes() {
-    let service = Fixture::new().build().await;
+    let service = with_password().build().await;
     let owners = service.auth.account_owners();
     let alice = signed_in_alice();
     owners.begin_totp(&alice, "Latch").await.unwrap();
@@ -310,8 +323,22 @@ async fn a_confirmed_app_is_kept_until_removed_and_removing_it_takes_the_codes()
             .is_none()
     );
 
-    assert!(owners.remove_totp(&alice, &origin()).await.unwrap());
-    assert!(!owners.remove_totp(&alice, &origin()).await.unwrap());
+    let password = Password::new(STRONG);
+    assert!(matches!(
+        owners
+            .remove_totp(&alice, &Password::new("not her password"), &origin())
+            .await,
+        Err(SecondFactorChangeError::WrongPassword)
+    ));
+    assert!(service.second_factors.stored(alice.user().id).is_some());
+    owners
+        .remove_totp(&alice, &password, &origin())
+        .await
+        .unwrap();
+    assert!(matches!(
+        owners.remove_totp(&alice, &password, &origin()).await,
+        Err(SecondFactorChangeError::NoSecondFactor)
+    ));
     let factors = owners.second_factors(&alice).await.unwrap();
     assert_eq!(
         factors,
@@ -321,20 +348,29 @@ async fn a_confirmed_app_is_kept_until_removed_and_removing_it_takes_the_codes()
         }
     );
     assert!(matches!(
-        owners.new_recovery_codes(&alice, &origin()).await,
-        Err(NewRecoveryCodesError::NoSecondFactor)
+        owners
+            .new_recovery_codes(&alice, &password, &origin())
+            .await,
+        Err(SecondFactorChangeError::NoSecondFactor)
     ));
     assert_eq!(service.event_names().last(), Some(&"second_factor_removed"));
 }
 
 #[tokio::test]
 async fn new_recovery_codes_replace_the_old_set() {
-    let service = Fixture::new().build().await;
+    let service = with_password().build().await;
     let owners = service.auth.account_owners();
     let alice = signed_in_alice();
     service.second_factors.confirmed(alice.user().id, TOTP_KEY);
-    let first = owners.new_recovery_codes(&alice, &origin()).await.unwrap();
-    let second = owners.new_recovery_codes(&alice, &origin()).await.unwrap();
+    let password = Password::new(STRONG);
+    let first = owners
+        .new_recovery_codes(&alice, &password, &origin())
+        .await
+        .unwrap();
+    let second = owners
+        .new_recovery_codes(&alice, &password, &origin())
+        .await
+        .unwrap();
     assert_eq!(second.len(), 10);
     let factors = &service.second_factors;
     let user = alice.user().id;

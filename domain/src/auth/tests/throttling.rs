@@ -151,11 +151,14 @@ async fn a_trusted_device_signs_in_through_the_lockout_and_reopens_the_username(
         .sign_in_outcome(&from_device(STRONG, vec![device.clone()]), None)
         .await
         .unwrap();
-    let SignInOutcome::Complete {
+    let SignInOutcome::Complete(done) = outcome else {
+        panic!("a second step was asked for");
+    };
+    let SignedInFully {
         device: kept,
         sign_in,
         ..
-    } = outcome;
+    } = *done;
     assert_eq!(kept, device, "the device keeps its token");
     assert_eq!(sign_in.user.username.as_str(), "Alice");
     assert_eq!(
@@ -207,7 +210,10 @@ async fn a_sign_in_without_a_device_token_is_given_one_for_this_account() {
         .sign_in_outcome(&credentials("alice", STRONG), None)
         .await
         .unwrap();
-    let SignInOutcome::Complete { device, .. } = outcome;
+    let SignInOutcome::Complete(done) = outcome else {
+        panic!("a second step was asked for");
+    };
+    let device = done.device;
     assert!(device.is_for(&UsernameKey::from_input("alice"), &TestKey));
     assert!(!device.is_for(&UsernameKey::from_input("bob"), &TestKey));
 }

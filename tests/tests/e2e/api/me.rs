@@ -256,7 +256,7 @@ async fn the_session_list_shows_each_live_session_and_marks_the_current_one() {
             assert!(session[time].is_string(), "{time}: {session}");
         }
         assert_eq!(session["client_ip"], "127.0.0.1", "{session}");
-        assert_eq!(session.as_object().unwrap().len(), 8, "{session}");
+        assert_eq!(session.as_object().unwrap().len(), 9, "{session}");
     }
     let (older, newer) = (&sessions[0], &sessions[1]);
     assert_eq!(older["current"], false);

@@ -1,14 +1,16 @@
-//! `/account` and what its owner can do there: change the password, see and
-//! end sessions, delete the account. Signed-in only; anyone else is sent to
+//! `/account` and what its owner can do there: change the password, manage
+//! second factors, see and end sessions, delete the account. Signed-in only; anyone else is sent to
 //! sign in and brought back.
 
 mod delete;
 mod password;
+mod security;
 mod sessions;
 
 pub(crate) use self::{
     delete::{page as delete_page, submit as delete_submit},
     password::{page as password_page, submit as password_submit},
+    security::{begin_totp, confirm_totp, new_recovery_codes, page as security_page, remove_totp},
     sessions::{end as end_session, end_others as end_other_sessions, list as sessions_page},
 };
 

@@ -2,7 +2,7 @@
 //! `POST /account/sessions/end` (one of them), and
 //! `POST /account/sessions/end-others` ("Sign out everywhere else").
 
-use latch_domain::{SessionInfo, SignedIn};
+use latch_domain::{Proof, ProofMethod, SessionInfo, SignedIn};
 use poem::{Response, Result, handler, http::StatusCode, web::Form};
 use serde::Deserialize;
 
@@ -102,6 +102,16 @@ fn session_view(session: SessionInfo) -> Result<SessionView> {
         id: session.id,
         user_agent: session.user_agent,
         client_ip: session.client_ip,
+        proof: proof_text(session.proof),
         current: session.current,
     })
+}
+
+/// How a session was proved, in words.
+fn proof_text(proof: Proof) -> &'static str {
+    if proof.contains(ProofMethod::OneTimeCode) {
+        "password and code"
+    } else {
+        "password"
+    }
 }
