@@ -25,7 +25,7 @@ pub use self::{
         GroupMemberError, NewGroupError, OperatorError, RegisterError, RegistrationErrors,
         SecondFactorChangeError, SecondStepError, SignInError,
     },
-    operators::{Operators, Purged},
+    operators::{AccountReport, FactorsReset, Operators, Purged},
     owners::{AccountOwners, SecondFactors, SessionInfo, TotpEnrolment, TotpState},
     visitors::{
         Authorization, Credentials, ReturnTarget, SecondStep, SecondStepMethod, SignIn,
@@ -46,7 +46,7 @@ use crate::{
     },
     session::{Proof, Session, SessionPolicy, SignInContext},
     throttle::{Gate, ThrottleKey, ThrottlePolicy},
-    user::User,
+    user::{User, UserId},
     username::{Username, UsernameError, UsernameKey, UsernameSkeleton},
 };
 
@@ -483,6 +483,18 @@ impl Core {
 
     /// Opens an authenticator app's sealed key; `None` when it was sealed
     /// under another server key (or altered).
+    /// What the account has of second factors (never their secrets).
+    async fn second_factors(&self, user: UserId) -> Result<SecondFactors, StorageError> {
+        let factors = &self.ports.second_factors;
+        Ok(SecondFactors {
+            totp: factors.totp(user).await?.map(|totp| TotpState {
+                added_at: totp.added_at,
+                confirmed_at: totp.confirmed_at,
+            }),
+            recovery_codes_left: factors.recovery_codes_left(user).await?,
+        })
+    }
+
     fn open_totp(&self, sealed: &SealedSecret) -> Option<TotpSecret> {
         let opened = self.ports.sealer.open(sealed)?;
         let bytes: [u8; TOTP_SECRET_LEN] = opened.as_slice().try_into().ok()?;

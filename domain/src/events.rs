@@ -178,6 +178,12 @@ pub enum EventKind {
     SecondFactorFailed,
     /// A recovery code was spent on a sign-in's second step.
     RecoveryCodeUsed,
+    /// An operator took every second factor away from an account and ended
+    /// its sessions.
+    SecondFactorsReset {
+        /// How many sessions ended.
+        sessions_ended: u64,
+    },
 }
 
 /// A kind of second factor.
@@ -225,6 +231,7 @@ impl EventKind {
             Self::SecondFactorRequired => "second_factor_required",
             Self::SecondFactorFailed => "second_factor_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::SecondFactorsReset { .. } => "second_factors_reset",
         }
     }
 }
@@ -386,6 +393,10 @@ mod tests {
                 factor: FactorKind::Totp,
             },
             EventKind::RecoveryCodesReplaced,
+            EventKind::SecondFactorRequired,
+            EventKind::SecondFactorFailed,
+            EventKind::RecoveryCodeUsed,
+            EventKind::SecondFactorsReset { sessions_ended: 1 },
         ];
         let names: std::collections::BTreeSet<_> = kinds.iter().map(|kind| kind.name()).collect();
         assert_eq!(names.len(), kinds.len());

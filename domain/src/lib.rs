@@ -24,12 +24,12 @@ pub use access::{
     HostPattern, PathPrefix, Principal,
 };
 pub use auth::{
-    AccountOwners, Authenticator, Authorization, BeginTotpError, ChangePasswordError,
-    ConfirmTotpError, Credentials, DeleteAccountError, GroupError, GroupMemberError, NewGroupError,
-    OperatorError, Operators, Policies, Ports, Purged, RegisterError, RegistrationErrors,
-    ReturnTarget, SecondFactorChangeError, SecondFactors, SecondStep, SecondStepError,
-    SecondStepMethod, SessionInfo, SignIn, SignInError, SignInOutcome, SignedIn, SignedInFully,
-    TotpEnrolment, TotpState, Visitors,
+    AccountOwners, AccountReport, Authenticator, Authorization, BeginTotpError,
+    ChangePasswordError, ConfirmTotpError, Credentials, DeleteAccountError, FactorsReset,
+    GroupError, GroupMemberError, NewGroupError, OperatorError, Operators, Policies, Ports, Purged,
+    RegisterError, RegistrationErrors, ReturnTarget, SecondFactorChangeError, SecondFactors,
+    SecondStep, SecondStepError, SecondStepMethod, SessionInfo, SignIn, SignInError, SignInOutcome,
+    SignedIn, SignedInFully, TotpEnrolment, TotpState, Visitors,
 };
 pub use device::DeviceToken;
 pub use events::{

@@ -9,7 +9,9 @@ use std::{
 };
 
 use clap::Subcommand;
-use latch_domain::{OperatorError, Operators, Password, RegisterError, SessionInfo};
+use latch_domain::{
+    AccountReport, OperatorError, Operators, Password, RegisterError, SessionInfo, TotpState,
+};
 use latch_http::AuditLog;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
@@ -31,6 +33,19 @@ pub(super) enum UserCommand {
     /// List every account: username, created, last sign-in, and whether it
     /// is disabled.
     List,
+    /// Show an account: created, last sign-in, status, its second factors
+    /// (kinds and dates, never secrets), and how many sessions are live.
+    Show {
+        /// The username.
+        name: String,
+    },
+    /// Remove every second factor of an account (its authenticator app and
+    /// recovery codes) and end all its sessions, for a person who lost
+    /// their phone: they sign in with their password alone again.
+    ResetFactors {
+        /// The username.
+        name: String,
+    },
     /// Disable an account: it can no longer sign in, and all its sessions
     /// end at once.
     Disable {
@@ -85,6 +100,27 @@ pub(super) async fn user(settings: &Settings, command: UserCommand) -> ExitCode 
         match command {
             UserCommand::Create { name } => create(&operators, &name).await,
             UserCommand::List => list(&operators).await,
+            UserCommand::Show { name } => {
+                let report = operators.show(&name).await.map_err(account)?;
+                print_report(&report).map_err(|error| error.to_string())?;
+                Ok(format!("shown {}", report.user.username.as_str()))
+            }
+            UserCommand::ResetFactors { name } => {
+                let reset = operators
+                    .reset_second_factors(&name)
+                    .await
+                    .map_err(account)?;
+                Ok(format!(
+                    "removed {} and {} recovery codes; ended {} sessions",
+                    if reset.authenticator_app {
+                        "the authenticator app"
+                    } else {
+                        "no authenticator app"
+                    },
+                    reset.recovery_codes,
+                    reset.sessions_ended
+                ))
+            }
             UserCommand::Disable { name } => {
                 let user = operators.disable(&name).await.map_err(account)?;
                 Ok(format!(
@@ -264,6 +300,36 @@ async fn list(operators: &Operators) -> Result<String, String> {
         }
     }
     Ok(format!("{count} accounts"))
+}
+
+/// An account's report as `field<TAB>value` lines.
+fn print_report(report: &AccountReport) -> io::Result<()> {
+    let user = &report.user;
+    let app = match report.factors.totp {
+        None => "none".to_owned(),
+        Some(TotpState {
+            confirmed_at: Some(confirmed),
+            ..
+        }) => format!("confirmed {}", when(confirmed)),
+        Some(TotpState { added_at, .. }) => format!("being set up since {}", when(added_at)),
+    };
+    let mut out = io::stdout().lock();
+    writeln!(out, "username\t{}", user.username.as_str())?;
+    writeln!(out, "created\t{}", when(user.created_at))?;
+    writeln!(
+        out,
+        "last sign-in\t{}",
+        user.last_login_at.map_or_else(|| "never".to_owned(), when)
+    )?;
+    let status = if user.disabled { "disabled" } else { "enabled" };
+    writeln!(out, "status\t{status}")?;
+    writeln!(out, "authenticator app\t{app}")?;
+    writeln!(
+        out,
+        "recovery codes left\t{}",
+        report.factors.recovery_codes_left
+    )?;
+    writeln!(out, "live sessions\t{}", report.live_sessions)
 }
 
 /// One line per session, with its browser named as the account pages name

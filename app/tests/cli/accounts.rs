@@ -364,6 +364,46 @@ fn groups_are_made_joined_and_left_and_a_live_session_sees_them() {
 }
 
 #[test]
+fn show_reports_the_account_and_reset_factors_ends_its_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database_in(dir.path());
+    succeeds(&latch_with_input(
+        &database,
+        &["user", "create", "alice"],
+        PASSWORD,
+    ));
+    let server = Server::start(&database);
+    let token = server.sign_in("alice").unwrap();
+
+    let show = latch(&database, &["user", "show", "Alice"]);
+    assert!(succeeds(&show).contains("shown alice"));
+    let report = stdout(&show);
+    for line in [
+        "username\talice",
+        "status\tenabled",
+        "authenticator app\tnone",
+        "recovery codes left\t0",
+        "live sessions\t1",
+    ] {
+        assert!(report.lines().any(|row| row == line), "{line}: {report}");
+    }
+    assert!(!report.contains("never"), "signed in: {report}");
+
+    let reset = latch(&database, &["user", "reset-factors", "alice"]);
+    assert!(
+        succeeds(&reset)
+            .contains("removed no authenticator app and 0 recovery codes; ended 1 sessions"),
+        "{}",
+        stderr(&reset)
+    );
+    assert_eq!(server.me(&token), 401, "the session ended");
+    assert!(
+        server.sign_in("alice").is_some(),
+        "the password still signs in"
+    );
+}
+
+#[test]
 fn purge_expired_deletes_only_expired_sessions() {
     let dir = tempfile::tempdir().unwrap();
     let database = database_in(dir.path());
@@ -385,7 +425,15 @@ fn purge_expired_deletes_only_expired_sessions() {
 fn unknown_usernames_and_bad_arguments_fail_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let database = database_in(dir.path());
-    for command in ["disable", "enable", "delete", "sessions", "revoke-sessions"] {
+    for command in [
+        "show",
+        "reset-factors",
+        "disable",
+        "enable",
+        "delete",
+        "sessions",
+        "revoke-sessions",
+    ] {
         let output = latch(&database, &["user", command, "nobody"]);
         assert!(
             fails(&output).contains("no account has that username"),
@@ -409,6 +457,8 @@ fn help_names_every_command() {
     for command in [
         "create",
         "list",
+        "show",
+        "reset-factors",
         "disable",
         "enable",
         "delete",

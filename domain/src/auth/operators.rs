@@ -1,13 +1,13 @@
 //! What the operator may do to any account, from the `latch` command line:
-//! create, list, disable, enable, delete, end its sessions, unlock it, and
-//! purge expired sessions; and manage groups ([`groups`]). Each change is
-//! reported on the CLI channel.
+//! create, list, show, disable, enable, delete, end its sessions, unlock
+//! it, reset its second factors, and purge expired sessions; and manage
+//! groups ([`groups`]). Each change is reported on the CLI channel.
 
 mod groups;
 
 use std::sync::Arc;
 
-use super::{Core, OperatorError, RegisterError, SessionInfo};
+use super::{Core, OperatorError, RegisterError, SecondFactors, SessionInfo};
 use crate::{
     events::{AuthEvent, EventKind, Origin},
     password::Password,
@@ -26,6 +26,29 @@ pub struct Purged {
     pub failure_counts: u64,
     /// Sign-ins left halfway past their five minutes.
     pub pending_sign_ins: u64,
+}
+
+/// An account as the operator inspects it: what it has of second factors
+/// (kinds and dates, never secrets) and how many sessions are live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountReport {
+    /// The account.
+    pub user: User,
+    /// Its second factors.
+    pub factors: SecondFactors,
+    /// How many of its sessions are live.
+    pub live_sessions: usize,
+}
+
+/// What resetting an account's second factors took away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FactorsReset {
+    /// Whether it had an authenticator app (confirmed or being set up).
+    pub authenticator_app: bool,
+    /// How many unspent recovery codes it had.
+    pub recovery_codes: u32,
+    /// How many sessions ended.
+    pub sessions_ended: u64,
 }
 
 /// What the operator may do to any account.
@@ -62,6 +85,49 @@ impl Operators {
             .user_by_key(&UsernameKey::from_input(username))
             .await?
             .ok_or(OperatorError::NoSuchAccount)
+    }
+
+    /// The account with this username, its second factors and how many
+    /// sessions it has live.
+    pub async fn show(&self, username: &str) -> Result<AccountReport, OperatorError> {
+        let user = self.find_user(username).await?;
+        let factors = self.core.second_factors(user.id).await?;
+        let live_sessions = self.core.live_sessions(&user).await?.len();
+        Ok(AccountReport {
+            user,
+            factors,
+            live_sessions,
+        })
+    }
+
+    /// Takes every second factor away from an account (its authenticator
+    /// app and its recovery codes) and ends all its sessions: for a person
+    /// who lost their phone and their codes. They sign in again with their
+    /// password alone, and may set up a new app.
+    pub async fn reset_second_factors(
+        &self,
+        username: &str,
+    ) -> Result<FactorsReset, OperatorError> {
+        let user = self.find_user(username).await?;
+        let before = self.core.second_factors(user.id).await?;
+        let factors = &self.core.ports.second_factors;
+        let authenticator_app = factors.remove_totp(user.id).await?;
+        factors.replace_recovery_codes(user.id, &[]).await?;
+        let sessions_ended = self
+            .core
+            .ports
+            .sessions
+            .delete_user_sessions(user.id)
+            .await?;
+        self.emit(
+            EventKind::SecondFactorsReset { sessions_ended },
+            user.username.key(),
+        );
+        Ok(FactorsReset {
+            authenticator_app,
+            recovery_codes: before.recovery_codes_left,
+            sessions_ended,
+        })
     }
 
     /// Disables an account: it cannot sign in, and all its sessions end at

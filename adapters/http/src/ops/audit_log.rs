@@ -36,7 +36,11 @@ impl Events for AuditLog {
                 action = action.as_str(),
                 "{message}"
             ),
-            EventKind::OtherSessionsEnded { ended } | EventKind::SessionsRevoked { ended } => {
+            EventKind::OtherSessionsEnded { ended }
+            | EventKind::SessionsRevoked { ended }
+            | EventKind::SecondFactorsReset {
+                sessions_ended: ended,
+            } => {
                 tracing::info!(
                     event = name,
                     channel,
@@ -114,5 +118,8 @@ fn message(kind: EventKind, channel: Channel) -> &'static str {
         EventKind::SecondFactorRequired => "right password; waiting for the second step",
         EventKind::SecondFactorFailed => "sign-in refused: wrong second-step code",
         EventKind::RecoveryCodeUsed => "recovery code spent on a sign-in",
+        EventKind::SecondFactorsReset { .. } => {
+            "every second factor removed by an operator; every session ended"
+        }
     }
 }

@@ -66,15 +66,7 @@ impl AccountOwners {
         &self,
         signed_in: &SignedIn,
     ) -> Result<SecondFactors, StorageError> {
-        let factors = &self.core.ports.second_factors;
-        let user = signed_in.user.id;
-        Ok(SecondFactors {
-            totp: factors.totp(user).await?.map(|totp| TotpState {
-                added_at: totp.added_at,
-                confirmed_at: totp.confirmed_at,
-            }),
-            recovery_codes_left: factors.recovery_codes_left(user).await?,
-        })
+        self.core.second_factors(signed_in.user.id).await
     }
 
     /// Starts setting up an authenticator app: a new key, stored sealed and

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use super::*;
 use crate::{
-    auth::tests::{Fixture, NOW, STRONG, origin, signed_in_alice},
+    auth::tests::{Fixture, NOW, STRONG, alice, origin, session_of_alice, signed_in_alice},
     ports::{PendingSignInRepository, SecondFactorRepository},
     second_factor::{
         PendingId, PendingSignIn, RecoveryCodeDigest, SealedSecret, StoredTotp, TimeStep,
@@ -409,5 +409,60 @@ async fn a_key_sealed_under_another_server_key_is_not_shown_or_confirmed() {
             .confirm_totp(&alice, &current_code(), &origin())
             .await,
         Err(ConfirmTotpError::NothingPending)
+    ));
+}
+
+#[tokio::test]
+async fn an_operator_sees_the_factors_and_resetting_them_ends_every_session() {
+    let mut fx = with_password();
+    fx.users
+        .expect_user_by_key()
+        .withf(|key| key.as_str() == "alice")
+        .returning(|_| Ok(Some(alice())));
+    fx.users.expect_user_by_key().returning(|_| Ok(None));
+    fx.sessions.expect_user_sessions().returning(|_| {
+        let (session, _) = session_of_alice(NOW + Duration::hours(6));
+        Ok(vec![session])
+    });
+    fx.sessions
+        .expect_delete_user_sessions()
+        .with(eq(alice().id))
+        .times(1)
+        .returning(|_| Ok(2));
+    let service = fx.build().await;
+    let owners = service.auth.account_owners();
+    let alice = signed_in_alice();
+    owners.begin_totp(&alice, "Latch").await.unwrap();
+    owners
+        .confirm_totp(&alice, &current_code(), &origin())
+        .await
+        .unwrap();
+
+    let operators = service.auth.operators();
+    let report = operators.show("Alice").await.unwrap();
+    assert_eq!(report.user.id, alice.user().id);
+    assert_eq!(report.live_sessions, 1);
+    assert!(report.factors.any());
+    assert_eq!(report.factors.recovery_codes_left, 10);
+
+    let reset = operators.reset_second_factors("alice").await.unwrap();
+    assert_eq!(
+        reset,
+        FactorsReset {
+            authenticator_app: true,
+            recovery_codes: 10,
+            sessions_ended: 2,
+        }
+    );
+    assert!(service.second_factors.stored(alice.user().id).is_none());
+    let after = owners.second_factors(&alice).await.unwrap();
+    assert!(!after.any());
+    assert_eq!(after.recovery_codes_left, 0);
+    let event = service.events().pop().unwrap();
+    assert_eq!(event.kind.name(), "second_factors_reset");
+    assert_eq!(event.username_key.unwrap().as_str(), "alice");
+    assert!(matches!(
+        operators.reset_second_factors("nobody").await,
+        Err(OperatorError::NoSuchAccount)
     ));
 }

@@ -277,6 +277,40 @@ async fn removing_the_app_needs_the_password_and_then_the_password_alone_signs_i
 }
 
 #[tokio::test]
+async fn an_operator_reset_takes_the_factors_and_every_session() {
+    let clock = ManualClock::new();
+    let server = TestServer::start_with_clock(&[], clock.clone()).await;
+    let api = Api::new(&server);
+    let token = api.token_for("alice").await;
+    enrol(&api, &token, &clock).await;
+    let report = server.operators().show("alice").await.unwrap();
+    assert!(report.factors.any());
+    assert_eq!(report.factors.recovery_codes_left, 10);
+
+    let reset = server
+        .operators()
+        .reset_second_factors("alice")
+        .await
+        .unwrap();
+    assert!(reset.authenticator_app);
+    assert_eq!(reset.recovery_codes, 10);
+    assert_eq!(reset.sessions_ended, 1);
+    assert_problem(
+        api.me(&token).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+
+    let login: Value = api.login("alice", PASSWORD).await.json().await.unwrap();
+    let token = login["token"].as_str().unwrap();
+    let me: Value = api.me(token).await.json().await.unwrap();
+    assert_eq!(me["second_factors"]["totp"], Value::Null, "{me}");
+    assert_eq!(me["second_factors"]["recovery_codes_left"], 0, "{me}");
+    enrol(&api, token, &clock).await;
+}
+
+#[tokio::test]
 async fn a_wrong_first_code_leaves_the_app_pending() {
     let clock = ManualClock::new();
     let server = TestServer::start_with_clock(&[], clock.clone()).await;
