@@ -574,6 +574,9 @@ async fn an_authenticator_app_is_set_up_and_asked_for_at_sign_in() {
         chrome.element("button[data-print]:not([hidden])").await?;
 
         chrome.click("nav form[action='/logout'] button").await?;
+        // The logout's redirect lands first, or it would cut the next page
+        // short.
+        chrome.expect_text("You have been logged out.").await?;
         chrome.open("/login").await?;
         log_in(chrome, "alice", PASSWORD).await?;
         chrome.expect_path("/login/second-factor").await?;
