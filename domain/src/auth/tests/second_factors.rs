@@ -460,6 +460,7 @@ async fn an_operator_sees_the_factors_and_resetting_them_ends_every_session() {
     assert_eq!(after.recovery_codes_left, 0);
     let event = service.events().pop().unwrap();
     assert_eq!(event.kind.name(), "second_factors_reset");
+    assert_eq!(event.channel, Channel::Cli);
     assert_eq!(event.username_key.unwrap().as_str(), "alice");
     assert!(matches!(
         operators.reset_second_factors("nobody").await,
